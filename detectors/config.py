@@ -1,0 +1,53 @@
+"""Detector, motion-gate and tracker settings (one typed model per section)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from detectors.labels import COCO_CLASSES
+
+BackendKind = Literal["auto", "yolox-onnx", "hog", "ultralytics", "fake"]
+
+
+class DetectorConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    kind: BackendKind = Field(
+        default="auto",
+        description="Backend. 'auto' uses yolox-onnx when model_path exists, else the HOG "
+        "people detector (no weights needed), and logs which.",
+    )
+    model_path: Path | None = Field(
+        default=None, description="Weights file (.onnx or .pt); relative paths are resolved "
+        "against the config file's folder. Nothing is ever downloaded."
+    )
+    min_score: float = Field(default=0.5, ge=0, le=1, description="Minimum detection score")
+    nms_iou: float = Field(default=0.45, gt=0, le=1, description="IoU threshold for NMS")
+    classes: list[str] = Field(default_factory=lambda: ["person"], description="COCO class names to keep")
+    min_area: float = Field(default=0, ge=0, description="Minimum box area in pixels")
+    input_size: int = Field(default=416, ge=32, description="Network input size (square)")
+    threads: int = Field(default=2, ge=1, description="CPU threads for inference")
+
+    @field_validator("classes")
+    @classmethod
+    def _known_classes(cls, v: list[str]) -> list[str]:
+        unknown = [c for c in v if c not in COCO_CLASSES]
+        if unknown:
+            raise ValueError(f"unknown class names {unknown}; use COCO names such as person, car, truck")
+        return v
+
+
+class MotionConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    enabled: bool = Field(default=True, description="Run the detector only on frames with motion")
+    min_area_fraction: float = Field(default=0.0005, ge=0, le=1, description="Changed area that counts as motion")
+    recheck_interval_s: float = Field(default=2.0, gt=0, description="Run the detector at least this often while tracks exist, to see stationary objects")
+
+
+class TrackerConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    kind: Literal["bytetrack"] = "bytetrack"
+    lost_track_s: float = Field(default=2.0, gt=0, description="Keep a lost track this long (occlusions)")
+    min_score: float = Field(default=0.3, ge=0, le=1, description="Track activation threshold")
