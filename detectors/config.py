@@ -29,6 +29,10 @@ class DetectorConfig(BaseModel):
     min_area: float = Field(default=0, ge=0, description="Minimum box area in pixels")
     input_size: int = Field(default=416, ge=32, description="Network input size (square)")
     threads: int = Field(default=2, ge=1, description="CPU threads for inference")
+    device: Literal["auto", "cpu"] = Field(
+        default="auto", description="'auto' uses a GPU (CUDA/TensorRT) execution provider when the "
+        "runtime reports one, else the CPU; 'cpu' forces the CPU."
+    )
 
     @field_validator("classes")
     @classmethod
@@ -44,6 +48,12 @@ class MotionConfig(BaseModel):
     enabled: bool = Field(default=True, description="Run the detector only on frames with motion")
     min_area_fraction: float = Field(default=0.0005, ge=0, le=1, description="Changed area that counts as motion")
     recheck_interval_s: float = Field(default=2.0, gt=0, description="Run the detector at least this often while tracks exist, to see stationary objects")
+    method: Literal["mog2", "diff"] = Field(
+        default="mog2", description="'mog2' learns a background (copes with swaying trees and "
+        "slow light changes); 'diff' compares with the previous frame (no warm-up)."
+    )
+    work_width: int = Field(default=320, ge=32, description="Frames are downscaled to this width before the motion test")
+    pixel_threshold: int = Field(default=25, ge=1, le=255, description="Grey-level change that counts as a changed pixel ('diff' only)")
 
 
 class TrackerConfig(BaseModel):
@@ -51,3 +61,6 @@ class TrackerConfig(BaseModel):
     kind: Literal["bytetrack"] = "bytetrack"
     lost_track_s: float = Field(default=2.0, gt=0, description="Keep a lost track this long (occlusions)")
     min_score: float = Field(default=0.3, ge=0, le=1, description="Track activation threshold")
+    high_score: float = Field(default=0.5, ge=0, le=1, description="Detections at or above this score are matched first (ByteTrack's high-confidence stage)")
+    match_iou: float = Field(default=0.1, ge=0, le=1, description="Minimum IoU between a predicted track and a detection to match them")
+    min_hits: int = Field(default=2, ge=1, description="Consecutive matched frames before a track gets an id")

@@ -50,7 +50,7 @@ def _plain(node: Any) -> Any:
     return node
 
 
-def _line_of(root: Any, loc: tuple[Any, ...]) -> int | None:
+def line_of(root: Any, loc: tuple[Any, ...]) -> int | None:
     """1-based line of the deepest node on `loc` that the YAML tree knows."""
     node, line = root, None
     for part in loc:
@@ -107,7 +107,7 @@ def validate_tree(model: type[M], tree: Any, path: Path | str, context: dict | N
             # Discriminated unions put the tag name into loc; keep the path readable.
             clean = tuple(p for p in loc if not (isinstance(p, str) and "[" in p and "]" in p))
             msg = err["msg"].removeprefix("Value error, ")
-            issues.append(ConfigIssue(str(path), _line_of(tree, clean), _key_path(clean), msg))
+            issues.append(ConfigIssue(str(path), line_of(tree, clean), _key_path(clean), msg))
         raise ConfigError(issues) from None
 
 

@@ -1,0 +1,265 @@
+"""The `Bus` on a Kafka-protocol broker through kafka-python (Apache Kafka in production).
+
+URL: `kafka://host:port[,host:port][?option=value&...]`. Options pass through to kafka-python's
+producer, consumer and admin client, each getting the ones it knows (`session_timeout_ms` goes to
+consumers only, `request_timeout_ms` to all three). One option belongs to the bus itself:
+`replication_factor` for topics that `ensure_topics` creates (default: the broker's default).
+
+Delivery guarantees (DESIGN.md): producers wait for all in-sync replicas (`acks=all`, forced) and
+consumers never auto-commit (forced): the caller commits after it has processed what it polled.
+Every client has bounded timeouts, so an unreachable broker becomes a `BusError` in seconds.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from urllib.parse import parse_qsl, urlsplit
+
+from kafka import KafkaConsumer, KafkaProducer, TopicPartition
+from kafka.admin import KafkaAdminClient
+from kafka.errors import KafkaError, TopicAlreadyExistsError
+from kafka.structs import OffsetAndMetadata
+
+from alerts.bus import BusError, Record
+
+log = logging.getLogger(__name__)
+
+# Bounded waits so a missing broker fails fast instead of hanging a worker (kafka-python waits
+# 30-120 s by default). Reconnect backoff is capped low because alerts wait on it after an outage.
+_COMMON = {
+    "client_id": "lookout",
+    "bootstrap_timeout_ms": 5000,
+    "reconnect_backoff_max_ms": 2000,
+}
+_PRODUCER = {
+    **_COMMON,
+    "linger_ms": 5,
+    "request_timeout_ms": 10000,
+    "delivery_timeout_ms": 30000,
+    "max_block_ms": 10000,
+    "retry_backoff_ms": 100,
+}
+_CONSUMER = {**_COMMON, "auto_offset_reset": "earliest"}
+_ADMIN = {**_COMMON, "request_timeout_ms": 10000}
+
+# The delivery guarantees depend on these; a URL cannot change them.
+_FIXED_PRODUCER = {"acks": "all"}
+_FIXED_CONSUMER = {"enable_auto_commit": False}
+
+_BUS_OPTIONS = {"replication_factor"}
+_TOPIC_EXISTS = TopicAlreadyExistsError.errno
+
+
+def _coerce(value: str) -> object:
+    """URL query strings are text; kafka-python wants ints, floats and booleans."""
+    low = value.lower()
+    if low in ("true", "false"):
+        return low == "true"
+    for kind in (int, float):
+        try:
+            return kind(value)
+        except ValueError:
+            pass
+    return value
+
+
+def _describe(exc: BaseException) -> str:
+    if isinstance(exc, KafkaError):  # its str() already starts with the class name
+        return str(exc)
+    return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+
+
+def _force_close(producer: KafkaProducer) -> None:
+    """Close now, failing whatever is still queued (the caller sends it again).
+
+    kafka-python 3.0's `close(timeout=0)` first calls `flush(0)`, which raises while records are
+    pending and leaves the producer half-open (its `__del__` then raises again). In that case stop
+    its I/O thread the way `close` would have: `force_close` aborts the batches and closes the
+    network client.
+    """
+    try:
+        producer.close(timeout=0)
+        return
+    except KafkaError:
+        pass
+    sender = getattr(producer, "_sender", None)
+    if sender is not None:
+        sender.force_close()
+    producer._closed = True  # so __del__ does not try the failing close again
+
+
+class KafkaBus:
+    def __init__(self, url: str) -> None:
+        parts = urlsplit(url)
+        if parts.scheme != "kafka" or not parts.hostname:
+            raise BusError(f"kafka bus url must look like kafka://host:port[,host:port], got {url!r}")
+        # Credentials never appear in messages: keep only hosts (and drop any user:pass@).
+        hosts = parts.netloc.rsplit("@", 1)[-1]
+        self.bootstrap = [h.strip() for h in hosts.split(",") if h.strip()]
+        self.url = f"kafka://{','.join(self.bootstrap)}"
+        options = {k: _coerce(v) for k, v in parse_qsl(parts.query, keep_blank_values=True)}
+        self.replication_factor = int(options.pop("replication_factor", -1))
+        self._producer_cfg = self._route(options, KafkaProducer.DEFAULT_CONFIG, _PRODUCER, _FIXED_PRODUCER)
+        self._consumer_cfg = self._route(options, KafkaConsumer.DEFAULT_CONFIG, _CONSUMER, _FIXED_CONSUMER)
+        self._admin_cfg = self._route(options, KafkaAdminClient.DEFAULT_CONFIG, _ADMIN, {})
+        known = set(KafkaProducer.DEFAULT_CONFIG) | set(KafkaConsumer.DEFAULT_CONFIG) | set(
+            KafkaAdminClient.DEFAULT_CONFIG
+        )
+        unknown = sorted(set(options) - known - _BUS_OPTIONS)
+        if unknown:
+            raise BusError(f"{self.url}: unknown option(s) {', '.join(unknown)}")
+
+    def _route(self, options: dict, accepted: dict, defaults: dict, fixed: dict) -> dict:
+        cfg = {k: v for k, v in defaults.items() if k in accepted}
+        cfg.update({k: v for k, v in options.items() if k in accepted})
+        for key, value in fixed.items():
+            if key in options and options[key] != value:
+                raise BusError(f"{self.url}: option {key} is fixed to {value!r} by Lookout")
+            cfg[key] = value
+        cfg["bootstrap_servers"] = self.bootstrap
+        return cfg
+
+    def producer(self) -> "KafkaBusProducer":
+        return KafkaBusProducer(self)
+
+    def consumer(self, topics: list[str], group_id: str) -> "KafkaBusConsumer":
+        return KafkaBusConsumer(self, topics, group_id)
+
+    def ensure_topics(self, topics: list[str], partitions: int = 1) -> None:
+        """Create the topics that do not exist; ones created meanwhile by others are fine."""
+        try:
+            admin = KafkaAdminClient(**self._admin_cfg)
+        except Exception as exc:  # NoBrokersAvailable, socket errors, bad config
+            raise BusError(f"cannot reach the Kafka broker at {self.url}: {_describe(exc)}") from exc
+        try:
+            missing = [t for t in topics if t not in set(admin.list_topics())]
+            if not missing:
+                return
+            spec = {"num_partitions": partitions, "replication_factor": self.replication_factor}
+            response = admin.create_topics(
+                {t: dict(spec) for t in missing}, raise_errors=False, wait_for_metadata=True
+            )
+            refused = [
+                f"{t['name']}: {t.get('error_message') or KafkaError.__name__ + ' ' + str(t['error_code'])}"
+                for t in response.get("topics", [])
+                if t["error_code"] not in (0, _TOPIC_EXISTS)
+            ]
+            if refused:
+                raise BusError(f"the broker at {self.url} refused to create topics: {'; '.join(refused)}")
+        except KafkaError as exc:
+            raise BusError(f"creating topics {missing} on {self.url} failed: {_describe(exc)}") from exc
+        finally:
+            admin.close()
+
+
+class KafkaBusProducer:
+    """Queues records; `flush()` waits for every acknowledgement or raises `BusError`.
+
+    The kafka-python producer is built on first use and rebuilt after any delivery failure: an
+    idempotent producer whose broker forgot its producer id (a restarted broker, an expired id)
+    fails every later send, so the only cure is a new one. After `flush()` raises, the records
+    queued before it may or may not have arrived: the caller sends them again (at-least-once).
+    """
+
+    def __init__(self, bus: KafkaBus) -> None:
+        self._bus = bus
+        self._producer: KafkaProducer | None = None
+        self._futures: list = []
+        self._lock = threading.Lock()
+        self.rebuilds = 0
+
+    def _client(self) -> KafkaProducer:
+        if self._producer is None:
+            try:
+                self._producer = KafkaProducer(**self._bus._producer_cfg)
+            except Exception as exc:
+                raise BusError(f"cannot reach the Kafka broker at {self._bus.url}: {_describe(exc)}") from exc
+        return self._producer
+
+    def _discard(self) -> None:
+        producer, self._producer = self._producer, None
+        self._futures = []
+        if producer is not None:
+            self.rebuilds += 1
+            try:
+                _force_close(producer)
+            except Exception:  # a dead client may fail to close; it is dropped either way
+                log.debug("closing a failed producer raised", exc_info=True)
+
+    def send(self, topic: str, value: bytes, key: bytes | None = None) -> None:
+        with self._lock:
+            producer = self._client()
+            try:
+                self._futures.append(producer.send(topic, value=value, key=key))
+            except KafkaError as exc:  # e.g. metadata not available within max_block_ms
+                self._discard()
+                raise BusError(f"send to {topic} on {self._bus.url} failed: {_describe(exc)}") from exc
+
+    def flush(self, timeout: float | None = None) -> None:
+        with self._lock:
+            if self._producer is None:
+                return
+            futures, self._futures = self._futures, []
+            try:
+                self._producer.flush(timeout=timeout)
+            except KafkaError as exc:  # KafkaTimeoutError: not acknowledged in time
+                self._discard()
+                raise BusError(f"flush to {self._bus.url} failed: {_describe(exc)}") from exc
+            # flush() returned, so every future should be done; one that is not counts as lost.
+            errors = [f.exception or KafkaError("not acknowledged") for f in futures if not f.succeeded()]
+            if errors:
+                self._discard()
+                raise BusError(
+                    f"{len(errors)} of {len(futures)} records not delivered to {self._bus.url}: "
+                    f"{_describe(errors[0])}"
+                )
+
+    def close(self) -> None:
+        with self._lock:
+            producer, self._producer = self._producer, None
+            if producer is not None:
+                try:
+                    producer.close(timeout=5)
+                except KafkaError:  # records still unacknowledged: the caller knows (no flush)
+                    _force_close(producer)
+
+
+class KafkaBusConsumer:
+    """A group member; `commit()` commits exactly the records `poll()` has returned."""
+
+    def __init__(self, bus: KafkaBus, topics: list[str], group_id: str) -> None:
+        self._bus = bus
+        self._positions: dict[TopicPartition, int] = {}
+        try:
+            self._consumer = KafkaConsumer(*topics, group_id=group_id, **bus._consumer_cfg)
+        except Exception as exc:
+            raise BusError(f"cannot reach the Kafka broker at {bus.url}: {_describe(exc)}") from exc
+
+    def poll(self, timeout: float = 1.0, max_records: int = 500) -> list[Record]:
+        try:
+            batches = self._consumer.poll(timeout_ms=int(timeout * 1000), max_records=max_records)
+        except KafkaError as exc:
+            raise BusError(f"poll from {self._bus.url} failed: {_describe(exc)}") from exc
+        out: list[Record] = []
+        for tp, records in batches.items():
+            for r in records:
+                # A tombstone (value None) has no alert in it; the dispatcher skips empty values.
+                out.append(Record(r.topic, r.partition, r.offset, r.key, r.value or b"", r.timestamp))
+            if records:
+                self._positions[tp] = records[-1].offset + 1
+        return out
+
+    def commit(self) -> None:
+        if not self._positions:
+            return
+        offsets = {tp: OffsetAndMetadata(off, "", -1) for tp, off in self._positions.items()}
+        try:
+            self._consumer.commit(offsets=offsets)
+        except KafkaError as exc:
+            # CommitFailedError after a rebalance: whoever owns the partitions now re-reads them.
+            raise BusError(f"commit to {self._bus.url} failed: {_describe(exc)}") from exc
+        self._positions.clear()
+
+    def close(self) -> None:
+        self._consumer.close(autocommit=False)

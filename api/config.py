@@ -1,0 +1,125 @@
+"""Config files of the api: `responders.yaml` (who can respond) and `dispatch.yaml` (policies)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from alerts.site import GeoPoint
+from rules.configfile import load_model
+
+ResponderType = Literal[
+    "guard", "volunteer", "grid_member", "patrol_car", "foot_patrol", "ebike_patrol",
+    "community_police", "station_force", "special_unit", "drone",
+]
+Tier = Literal[1, 2, 3]
+Severity = Literal["low", "medium", "high", "critical"]
+
+# The 1-3-5 model (DESIGN.md): who is which tier unless a unit says otherwise.
+DEFAULT_TIER: dict[str, int] = {
+    "guard": 1, "volunteer": 1, "grid_member": 1,
+    "patrol_car": 2, "foot_patrol": 2, "ebike_patrol": 2, "community_police": 2,
+    "station_force": 3, "special_unit": 3, "drone": 3,
+}
+# Typical urban speeds in m/s (walking ~1.4, running guard ~2.5, car in traffic ~8, drone ~12).
+DEFAULT_SPEED: dict[str, float] = {
+    "guard": 2.0, "volunteer": 1.4, "grid_member": 1.4,
+    "patrol_car": 8.0, "foot_patrol": 1.6, "ebike_patrol": 5.0, "community_police": 3.0,
+    "station_force": 9.0, "special_unit": 10.0, "drone": 12.0,
+}
+
+
+class Responder(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    id: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$", description="Stable unit id; a unit token's subject")
+    name: str = Field(description="Human name shown in the console")
+    type: ResponderType = Field(description="Kind of unit; sets the default tier and speed")
+    tier: Tier | None = Field(default=None, description="1, 2 or 3; default from type")
+    speed_mps: float | None = Field(default=None, gt=0, description="Travel speed in m/s; default from type")
+    position: GeoPoint | None = Field(default=None, description="Initial position; live updates replace it")
+    post: GeoPoint | None = Field(default=None, description="Duty post, used when the live position is stale")
+    status: Literal["available", "busy", "off_duty"] = Field(default="available", description="Availability")
+
+    @model_validator(mode="after")
+    def _defaults_from_type(self) -> "Responder":
+        if self.tier is None:
+            self.tier = DEFAULT_TIER[self.type]  # type: ignore[assignment]
+        if self.speed_mps is None:
+            self.speed_mps = DEFAULT_SPEED[self.type]
+        return self
+
+
+class RespondersFile(BaseModel):
+    """`responders.yaml`."""
+
+    model_config = ConfigDict(extra="forbid")
+    responders: list[Responder] = Field(default_factory=list, description="Every unit that can be dispatched")
+
+    @field_validator("responders")
+    @classmethod
+    def _unique_ids(cls, v: list[Responder]) -> list[Responder]:
+        seen: set[str] = set()
+        for r in v:
+            if r.id in seen:
+                raise ValueError(f"duplicate responder id {r.id!r}")
+            seen.add(r.id)
+        return v
+
+
+class Policy(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    tiers: list[Tier] = Field(min_length=1, description="Tiers to dispatch for this severity")
+    units_per_tier: int = Field(default=1, ge=1, description="Units ordered per tier at once")
+    ack_deadline_s: float = Field(default=30, gt=0, description="Seconds a unit has to acknowledge")
+    arrival_deadline_s: dict[Tier, float] = Field(
+        default_factory=lambda: {1: 60, 2: 180, 3: 300},
+        description="Seconds from the alert to on-scene, per tier (the 1-3-5 model)",
+    )
+
+    @model_validator(mode="after")
+    def _deadline_per_tier(self) -> "Policy":
+        missing = [t for t in self.tiers if t not in self.arrival_deadline_s]
+        if missing:
+            raise ValueError(f"arrival_deadline_s has no entry for tier(s) {missing}")
+        return self
+
+
+def _default_policies() -> dict[str, Policy]:
+    return {
+        "low": Policy(tiers=[1]),
+        "medium": Policy(tiers=[1, 2]),
+        "high": Policy(tiers=[1, 2]),
+        "critical": Policy(tiers=[1, 2, 3]),
+    }
+
+
+class DispatchFile(BaseModel):
+    """`dispatch.yaml`."""
+
+    model_config = ConfigDict(extra="forbid")
+    policies: dict[Severity, Policy] = Field(
+        default_factory=_default_policies, description="Policy per rule severity; a missing severity dispatches nobody"
+    )
+    detour_factor: float = Field(default=1.3, ge=1.0, description="Straight-line distance × this = path length")
+    position_stale_s: float = Field(default=300, gt=0, description="Live positions older than this count as unknown")
+    incident_window_s: float = Field(default=120, ge=0, description="Alerts of one source and zone within this join one incident")
+
+
+class ApiConfig(BaseModel):
+    """Both files, as the service uses them."""
+
+    responders: RespondersFile = Field(default_factory=RespondersFile)
+    dispatch: DispatchFile = Field(default_factory=DispatchFile)
+
+
+def load_api_config(config_dir: Path | str) -> ApiConfig:
+    """Read the files that exist; a missing file means its defaults (no responders: nothing dispatched)."""
+    d = Path(config_dir)
+    out = ApiConfig()
+    if (d / "responders.yaml").exists():
+        out.responders = load_model(RespondersFile, d / "responders.yaml")
+    if (d / "dispatch.yaml").exists():
+        out.dispatch = load_model(DispatchFile, d / "dispatch.yaml")
+    return out

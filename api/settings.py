@@ -1,0 +1,41 @@
+"""Service settings from the environment (prefix `LOOKOUT_`), e.g. `LOOKOUT_DB_URL`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+Role = Literal["operator", "engineer", "unit", "service", "admin"]
+
+
+class TokenInfo(BaseModel):
+    """Who a bearer token stands for."""
+
+    model_config = ConfigDict(extra="forbid")
+    role: Role = Field(description="What the bearer may do")
+    subject: str = Field(description="Who: a user name, or the responder id for role `unit`")
+
+
+def _default_bus_url() -> str:
+    # Absolute path: the worker and the API may run from different working directories.
+    return f"embedded:///{Path('var').resolve().as_posix().lstrip('/')}/bus.db"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="LOOKOUT_", extra="ignore")
+
+    db_url: str = Field(default="sqlite:///var/lookout.db", description="SQLAlchemy URL of the store")
+    bus_url: str = Field(default_factory=_default_bus_url, description="embedded:///path.db or kafka://host:port")
+    config_dir: Path = Field(default=Path("configs"), description="Folder with responders.yaml and dispatch.yaml")
+    data_dir: Path = Field(default=Path("var"), description="Folder with snapshots; only files under it are served")
+    host: str = Field(default="127.0.0.1", description="Listen address")
+    port: int = Field(default=8080, description="Listen port")
+    tokens: dict[str, TokenInfo] = Field(
+        default_factory=dict, description='JSON: {"token": {"role": "operator", "subject": "alice"}}'
+    )
+    dispatcher_enabled: bool = Field(default=True, description="Consume the alert topic in this process")
+    group_id: str = Field(default="lookout-dispatcher", description="Consumer group of the dispatcher")
+    tick_interval_s: float = Field(default=1.0, description="How often deadlines are checked (wall seconds)")

@@ -1,0 +1,95 @@
+"""Tables of the store. Times are epoch seconds (float) from the injected clock, so simulated time
+in tests and wall time in production go through the same columns."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import JSON, Double, ForeignKey, Index, Integer, String
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class AlertRow(Base):
+    __tablename__ = "alerts"
+    # alert_id is deterministic (alerts.model.make_alert_id): the primary key makes redelivery a no-op.
+    alert_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    site: Mapped[str] = mapped_column(String(64))
+    source_id: Mapped[str] = mapped_column(String(128))
+    zone: Mapped[str | None] = mapped_column(String(128))
+    rule_id: Mapped[str] = mapped_column(String(128))
+    severity: Mapped[str] = mapped_column(String(16))
+    observed_at: Mapped[float] = mapped_column(Double)
+    received_at: Mapped[float] = mapped_column(Double, index=True)
+    incident_id: Mapped[int | None] = mapped_column(ForeignKey("incidents.id"), index=True)
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
+class IncidentRow(Base):
+    __tablename__ = "incidents"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    source_id: Mapped[str] = mapped_column(String(128))
+    zone: Mapped[str | None] = mapped_column(String(128))
+    severity: Mapped[str] = mapped_column(String(16))
+    lat: Mapped[float | None] = mapped_column(Double)
+    lon: Mapped[float | None] = mapped_column(Double)
+    status: Mapped[str] = mapped_column(String(16), default="open")  # open | resolved
+    opened_at: Mapped[float] = mapped_column(Double)  # clock time of the first alert: reports start here
+    last_observed_at: Mapped[float] = mapped_column(Double)  # alert time, for grouping
+    alert_count: Mapped[int] = mapped_column(Integer, default=1)
+    closed_at: Mapped[float | None] = mapped_column(Double)
+
+    __table_args__ = (Index("ix_incidents_group", "source_id", "zone", "status"),)
+
+
+class OrderRow(Base):
+    __tablename__ = "orders"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id"), index=True)
+    responder_id: Mapped[str] = mapped_column(String(64), index=True)
+    tier: Mapped[int] = mapped_column(Integer)
+    state: Mapped[str] = mapped_column(String(16), index=True)
+    created_at: Mapped[float] = mapped_column(Double)
+    updated_at: Mapped[float] = mapped_column(Double)
+    ack_deadline_at: Mapped[float] = mapped_column(Double)
+    arrival_deadline_at: Mapped[float] = mapped_column(Double)
+    eta_s: Mapped[float | None] = mapped_column(Double)
+    distance_m: Mapped[float | None] = mapped_column(Double)
+    position_source: Mapped[str | None] = mapped_column(String(16))  # live | post
+    acknowledged_at: Mapped[float | None] = mapped_column(Double)
+    on_scene_at: Mapped[float | None] = mapped_column(Double)
+    resolved_at: Mapped[float | None] = mapped_column(Double)
+
+
+class OrderEventRow(Base):
+    """Append-only audit: who changed what, when and from where. Never updated or deleted."""
+
+    __tablename__ = "order_events"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    order_id: Mapped[int | None] = mapped_column(ForeignKey("orders.id"), index=True)
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(24))  # state | alarm | escalation
+    at: Mapped[float] = mapped_column(Double)
+    actor: Mapped[str] = mapped_column(String(128))
+    origin: Mapped[str] = mapped_column(String(128))  # client address, or "dispatcher" / "tick"
+    old_state: Mapped[str | None] = mapped_column(String(16))
+    new_state: Mapped[str | None] = mapped_column(String(16))
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class ResponderRow(Base):
+    __tablename__ = "responders"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(128))
+    type: Mapped[str] = mapped_column(String(32))
+    tier: Mapped[int] = mapped_column(Integer)
+    speed_mps: Mapped[float] = mapped_column(Double)
+    status: Mapped[str] = mapped_column(String(16))
+    post_lat: Mapped[float | None] = mapped_column(Double)
+    post_lon: Mapped[float | None] = mapped_column(Double)
+    lat: Mapped[float | None] = mapped_column(Double)
+    lon: Mapped[float | None] = mapped_column(Double)
+    position_at: Mapped[float | None] = mapped_column(Double)

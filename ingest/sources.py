@@ -1,0 +1,256 @@
+"""Frame sources: video files and RTSP/HTTP streams through OpenCV's FFmpeg backend.
+
+A source is an iterator of `Frame`, already subsampled to the camera's `analysis_fps`, with a
+`state` that the decoder process reports as health. Live sources never end on their own: a
+failed read marks them lost and they reconnect with a NEW capture (an OpenCV capture whose
+server died never recovers, TESTING.md), backing off 0.5 s → 5 s. `close()` (from any thread)
+ends the iteration, also while a reconnect is waiting.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Literal
+
+import cv2
+
+from ingest.config import CameraConfig, redact_url
+from ingest.frame import Frame
+
+log = logging.getLogger(__name__)
+
+SourceState = Literal["connecting", "live", "stalled", "lost", "ended"]
+BACKOFF_START_S = 0.5
+BACKOFF_CAP_S = 5.0
+
+
+class Subsampler:
+    """Keeps a frame only if its `t` is at least 1/fps after the last kept one.
+
+    A tolerance of half a source frame interval (at most a quarter period) absorbs timestamp
+    jitter, so a 25 fps stream analysed at 5 fps keeps every 5th frame instead of every 6th.
+    """
+
+    def __init__(self, fps: float, source_fps: float | None = None):
+        self.period = 1.0 / fps
+        tol = 0.5 / source_fps if source_fps and source_fps > 0 else 0.001
+        self.tolerance = min(tol, 0.25 * self.period)
+        self.last: float | None = None
+
+    def keep(self, t: float) -> bool:
+        if self.last is not None and t - self.last < self.period - self.tolerance:
+            return False
+        self.last = t
+        return True
+
+
+class FrameSource(Iterator[Frame]):
+    """Base: state bookkeeping, one log line per state change, close()."""
+
+    def __init__(self, cam: CameraConfig):
+        self.cam = cam
+        self.state: SourceState = "connecting"
+        self.reconnects = 0
+        self.seq = 0
+        # Called as on_state(source, new_state) on every change; the decoder forwards it as health.
+        self.on_state: Callable[[FrameSource, SourceState], None] | None = None
+        self._closed = threading.Event()
+
+    @property
+    def closed(self) -> bool:
+        return self._closed.is_set()
+
+    def _set_state(self, state: SourceState, why: str = "") -> None:
+        if state == self.state:
+            return
+        self.state = state
+        level = logging.WARNING if state in ("lost", "stalled") else logging.INFO
+        log.log(level, "camera %s (%s): %s%s", self.cam.id, redact_url(self.cam.url), state,
+                f" ({why})" if why else "")
+        if self.on_state is not None:
+            self.on_state(self, state)
+
+    def _frame(self, t: float, t_wall: float, media_time: float | None, image, **meta) -> Frame:
+        self.seq += 1
+        return Frame(self.cam.id, self.seq, t, t_wall, media_time, image, meta)
+
+    def close(self) -> None:
+        self._closed.set()
+
+    def __iter__(self) -> FrameSource:
+        return self
+
+
+class FileSource(FrameSource):
+    """A video file: optional loop, optional real-time pacing to the file's fps."""
+
+    def __init__(self, cam: CameraConfig, path: Path):
+        super().__init__(cam)
+        self.path = Path(path)
+        self._cap: cv2.VideoCapture | None = None
+        self._fps = 0.0
+        self._index = 0  # frames grabbed in the current pass
+        self._offset = 0.0  # media seconds of earlier loops, so t keeps increasing
+        self._last_media = 0.0
+        self._start_wall: float | None = None
+        self._sub: Subsampler | None = None
+
+    @property
+    def fps(self) -> float:
+        return self._fps
+
+    def _open(self) -> bool:
+        cap = cv2.VideoCapture(str(self.path), cv2.CAP_FFMPEG)
+        if not cap.isOpened():
+            cap.release()
+            return False
+        self._cap = cap
+        fps = cap.get(cv2.CAP_PROP_FPS)
+        self._fps = fps if 0 < fps < 1000 else 25.0  # some containers report 0 or nonsense
+        self._index = 0
+        if self._sub is None:
+            self._sub = Subsampler(self.cam.analysis_fps, self._fps)
+        return True
+
+    def __next__(self) -> Frame:
+        while not self.closed:
+            if self._cap is None:
+                if not self._open():
+                    self._set_state("lost", f"cannot open {self.path}")
+                    raise StopIteration
+                self._set_state("live")
+            # grab() without retrieve() skips the colour conversion of frames we drop.
+            if not self._cap.grab():
+                self._cap.release()
+                self._cap = None
+                if not self.cam.loop or self._index == 0:
+                    self._set_state("ended")
+                    raise StopIteration
+                self._offset += self._last_media + 1.0 / self._fps
+                continue
+            media = self._index / self._fps
+            self._index += 1
+            self._last_media = media
+            t_media = self._offset + media
+            if not self._sub.keep(t_media):
+                continue
+            ok, image = self._cap.retrieve()
+            if not ok or image is None:
+                continue
+            now = time.time()
+            if self.cam.realtime:
+                if self._start_wall is None:
+                    self._start_wall = now - t_media
+                due = self._start_wall + t_media
+                if due > now and self._closed.wait(due - now):
+                    break
+                return self._frame(due, time.time(), media, image, source="file")
+            return self._frame(t_media, now, media, image, source="file")
+        self._release()
+        raise StopIteration
+
+    def _release(self) -> None:
+        if self._cap is not None:
+            self._cap.release()
+            self._cap = None
+
+    def close(self) -> None:
+        super().close()
+
+
+class RtspSource(FrameSource):
+    """RTSP (or HTTP) stream through OpenCV/FFmpeg with timeouts and reconnection."""
+
+    def __init__(self, cam: CameraConfig):
+        super().__init__(cam)
+        self._cap: cv2.VideoCapture | None = None
+        self._sub = Subsampler(cam.analysis_fps)
+        self._backoff = BACKOFF_START_S
+        self._ever_live = False
+        self.last_frame_at: float | None = None
+
+    def _capture_options(self) -> str:
+        return f"rtsp_transport;{self.cam.rtsp_transport}|analyzeduration;0|probesize;32"
+
+    def _open(self) -> cv2.VideoCapture | None:
+        if self.cam.source_kind == "rtsp":
+            # FFmpeg reads this at open time; one camera per decoder process, so no race.
+            os.environ["OPENCV_FFMPEG_CAPTURE_OPTIONS"] = self._capture_options()
+        params = [cv2.CAP_PROP_OPEN_TIMEOUT_MSEC, int(self.cam.open_timeout_s * 1000),
+                  cv2.CAP_PROP_READ_TIMEOUT_MSEC, int(self.cam.read_timeout_s * 1000)]
+        cap = cv2.VideoCapture(self.cam.url, cv2.CAP_FFMPEG, params)
+        if cap.isOpened():
+            return cap
+        cap.release()
+        return None
+
+    def _connect(self) -> bool:
+        """Open a new capture, retrying with backoff until it works or close() is called.
+
+        The first open of a never-seen stream is tried at once; every later attempt waits the
+        backoff first, so a dead server costs one attempt per 0.5, 1, 2, 4, 5, 5... seconds.
+        """
+        attempt_now = not self._ever_live
+        while not self.closed:
+            if not attempt_now:
+                if self._closed.wait(self._backoff):
+                    return False
+                self._backoff = min(self._backoff * 2, BACKOFF_CAP_S)
+            attempt_now = False
+            self._cap = self._open()
+            if self._cap is not None:
+                return True
+            # Logged once: the state stays "lost" across the retries that follow.
+            self._set_state("lost", "cannot open stream")
+        return False
+
+    def __next__(self) -> Frame:
+        while not self.closed:
+            if self._cap is None:
+                if self._ever_live:
+                    self.reconnects += 1
+                if not self._connect():
+                    break
+            if not self._cap.grab():
+                self._drop_capture("read failed or timed out")
+                continue
+            t = time.time()
+            if not self._sub.keep(t):
+                continue
+            ok, image = self._cap.retrieve()
+            if not ok or image is None:
+                self._drop_capture("decode failed")
+                continue
+            self._ever_live = True
+            self._backoff = BACKOFF_START_S
+            self.last_frame_at = t
+            self._set_state("live")
+            return self._frame(t, t, None, image, source="rtsp")
+        self._release()
+        raise StopIteration
+
+    def _drop_capture(self, why: str) -> None:
+        self._release()
+        self._set_state("lost", why)
+
+    def _release(self) -> None:
+        if self._cap is not None:
+            self._cap.release()
+            self._cap = None
+
+
+def open_source(cam: CameraConfig, base_dir: Path | None = None) -> FrameSource:
+    """The source that reads `cam.url` (files relative to `base_dir`)."""
+    kind = cam.source_kind
+    if kind in ("rtsp", "http"):
+        return RtspSource(cam)
+    if kind == "generated":
+        from ingest.generated import GeneratedSource  # generated imports this module
+
+        return GeneratedSource.from_camera(cam)
+    return FileSource(cam, cam.resolve_path(base_dir))

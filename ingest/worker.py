@@ -1,0 +1,110 @@
+"""`lookout worker`: decoder processes → per-camera pipelines → outbox → bus.
+
+Alerts go to the local outbox first (durable) and a relay thread moves them to the bus, so a
+broker outage delays alerts but never loses them (DESIGN.md, delivery guarantees).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from alerts.bus import BusError, open_bus
+from alerts.model import ALERTS_TOPIC, DEAD_LETTER_TOPIC, DISPATCH_EVENTS_TOPIC
+from alerts.outbox import Outbox, OutboxRelay
+from alerts.snapshot import SnapshotStore
+
+from ingest.assembly import DetectorCache, build_pipeline
+from ingest.config import CameraConfig
+from ingest.siteconfig import WorkerConfig
+from ingest.supervisor import WorkerSupervisor
+
+log = logging.getLogger("lookout.worker")
+
+
+@dataclass
+class WorkerReport:
+    frames: int
+    alerts: int
+    outbox_pending: int
+    detectors: list[str]
+
+
+class Worker:
+    def __init__(
+        self,
+        cfg: WorkerConfig,
+        *,
+        data_dir: Path,
+        bus_url: str,
+        camera_ids: list[str] | None = None,
+        health_every_s: float = 10.0,
+    ):
+        self.cfg = cfg
+        self.data_dir = Path(data_dir)
+        self.bus_url = bus_url
+        cams = [c for c in cfg.cameras.cameras if c.enabled]
+        if camera_ids:
+            unknown = set(camera_ids) - {c.id for c in cams}
+            if unknown:
+                raise KeyError(f"unknown or disabled cameras: {', '.join(sorted(unknown))}")
+            cams = [c for c in cams if c.id in camera_ids]
+        self.cameras: list[CameraConfig] = cams
+        self.health_every_s = health_every_s
+        self.stop_event = threading.Event()
+        self.alerts = 0
+        self.frames = 0
+
+    def _open_relay(self) -> tuple[Outbox, OutboxRelay]:
+        outbox = Outbox(self.data_dir / "outbox.db")
+        bus = open_bus(self.bus_url)
+        try:
+            bus.ensure_topics([ALERTS_TOPIC, DISPATCH_EVENTS_TOPIC, DEAD_LETTER_TOPIC])
+        except BusError as exc:
+            # Not fatal: alerts wait in the outbox until the broker is back.
+            log.warning("bus not ready (%s); alerts will wait in the outbox", exc)
+        relay = OutboxRelay(outbox, bus, topic=ALERTS_TOPIC)
+        relay.start()
+        return outbox, relay
+
+    def run(self, duration_s: float | None = None) -> WorkerReport:
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        outbox, relay = self._open_relay()
+        snapshots = SnapshotStore(self.data_dir / "snapshots")
+        detectors = DetectorCache(self.cfg.base_dir)
+        pipelines = {c.id: build_pipeline(self.cfg, c, detectors, snapshots) for c in self.cameras}
+        supervisor = WorkerSupervisor(self.cameras, self.cfg.base_dir)
+        supervisor.start()
+        deadline = time.monotonic() + duration_s if duration_s else None
+        next_health = time.monotonic() + self.health_every_s
+        log.info("worker started: %d camera(s), bus %s", len(self.cameras), self.bus_url.split("?")[0])
+        try:
+            while not self.stop_event.is_set():
+                if deadline and time.monotonic() >= deadline:
+                    break
+                for frame in supervisor.frames(timeout=0.5):
+                    self.frames += 1
+                    for alert in pipelines[frame.camera_id].process(frame):
+                        outbox.put(alert)
+                        self.alerts += 1
+                    if self.stop_event.is_set() or (deadline and time.monotonic() >= deadline):
+                        break
+                if time.monotonic() >= next_health:
+                    next_health = time.monotonic() + self.health_every_s
+                    self._log_health(supervisor, outbox)
+        finally:
+            supervisor.stop()
+            relay.drain(timeout=5)
+            relay.stop()
+        return WorkerReport(self.frames, self.alerts, outbox.pending_count(), sorted(d.name for d in detectors._by_key.values()))
+
+    def _log_health(self, supervisor: WorkerSupervisor, outbox: Outbox) -> None:
+        for cam_id, h in supervisor.health().items():
+            log.info("camera %s: %s", cam_id, h)
+        log.info("frames analysed %d, alerts %d, outbox pending %d", self.frames, self.alerts, outbox.pending_count())
+
+    def stop(self) -> None:
+        self.stop_event.set()

@@ -1,0 +1,186 @@
+"""Rule specs: the typed form of `configs/rules.yaml`.
+
+Coordinates are normalised to the frame ([0, 1], x right, y down) so a fence survives a change of
+stream resolution; rules scale them to pixels with `rules.geometry.to_pixels`. Every check here is
+a small named validator so `lookout config check` can say exactly which key is wrong, and the
+field descriptions feed the JSON Schema that the console's fence editor renders.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+import shapely
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from detectors.labels import COCO_CLASSES
+
+Severity = Literal["low", "medium", "high", "critical"]
+AnchorName = Literal["bottom_center", "center", "top_center"]
+Point = tuple[float, float]
+
+SLUG = r"^[a-z0-9][a-z0-9_-]{0,63}$"
+
+
+def _check_unit_square(points: list[Point]) -> None:
+    bad = [i for i, (x, y) in enumerate(points) if not (0.0 <= x <= 1.0 and 0.0 <= y <= 1.0)]
+    if bad:
+        raise ValueError(
+            f"point(s) {bad} outside [0, 1]: coordinates are fractions of the frame width/height"
+        )
+
+
+class RuleBase(BaseModel):
+    """Fields every rule kind shares."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    id: str = Field(
+        pattern=SLUG,
+        description="Stable slug (lowercase letters, digits, '-' and '_'); part of alert ids, "
+        "so renaming a rule starts a new alert history.",
+    )
+    name: str = Field(default="", description="Human-readable name shown to operators")
+    enabled: bool = Field(default=True, description="Disabled rules are kept in the file but not run")
+    version: int = Field(
+        default=1, ge=1, description="Bump when the fence changes meaning; carried on every event"
+    )
+    severity: Severity = Field(default="high", description="Selects the dispatch policy")
+    classes: list[str] = Field(
+        default_factory=lambda: ["person"],
+        min_length=1,
+        description="COCO class names the rule applies to",
+    )
+    min_confidence: float = Field(
+        default=0.3, ge=0, le=1, description="Ignore detections scored below this"
+    )
+    cooldown_s: float = Field(
+        default=30.0,
+        ge=0,
+        description="The same track fires this rule again only after this many seconds; "
+        "a new track fires at once",
+    )
+    anchor: AnchorName = Field(
+        default="bottom_center",
+        description="Point of the box tested against the fence; bottom_center is where feet "
+        "touch the ground, which is what a fence drawn on the ground means",
+    )
+    forget_after_s: float = Field(
+        default=10.0,
+        gt=0,
+        description="Per-track state is dropped when a track has been unseen this long",
+    )
+
+    @field_validator("classes")
+    @classmethod
+    def _known_classes(cls, v: list[str]) -> list[str]:
+        unknown = [c for c in v if c not in COCO_CLASSES]
+        if unknown:
+            raise ValueError(
+                f"unknown class names {unknown}; use COCO names such as person, car, truck"
+            )
+        return v
+
+    @property
+    def display_name(self) -> str:
+        return self.name or self.id
+
+
+class ZoneIntrusionSpec(RuleBase):
+    """Fires once per track when its anchor has stayed inside `polygon` for `min_inside_s`."""
+
+    kind: Literal["zone_intrusion"] = Field(description="Rule kind")
+    polygon: list[Point] = Field(
+        description="Zone outline, normalised [x, y] points (concave allowed, not self-crossing)"
+    )
+    min_inside_s: float = Field(
+        default=1.0, ge=0, description="Seconds inside before the rule fires (hysteresis)"
+    )
+    exit_grace_s: float = Field(
+        default=0.5,
+        ge=0,
+        description="Leaving the zone (or being missed by the detector) for at most this long "
+        "does not restart the dwell timer, so a box flickering on the edge still fires",
+    )
+
+    @field_validator("polygon")
+    @classmethod
+    def _valid_polygon(cls, v: list[Point]) -> list[Point]:
+        if len(v) < 3:
+            raise ValueError(f"polygon needs at least 3 points, got {len(v)}")
+        _check_unit_square(v)
+        poly = shapely.Polygon(v)
+        if poly.area <= 0:
+            raise ValueError("polygon has no area (points are collinear or repeated)")
+        if not shapely.is_valid(poly):
+            raise ValueError(f"polygon is not simple: {shapely.is_valid_reason(poly)}")
+        return v
+
+
+class TripwireSpec(RuleBase):
+    """Fires when a track's anchor crosses `line` (a polyline) within a segment's extent.
+
+    Side A is on the left-hand side of someone walking along the line from its first point to its
+    last, looking at the image as displayed (x right, y down). For a line drawn left to right,
+    A is above the line and B below; drawn top to bottom, A is on the right (east).
+    """
+
+    kind: Literal["tripwire"] = Field(description="Rule kind")
+    line: list[Point] = Field(
+        description="Polyline of normalised [x, y] points, first to last; at least 2 distinct"
+    )
+    direction: Literal["a_to_b", "b_to_a", "both"] = Field(
+        default="both",
+        description="Which crossings fire: a_to_b is from the left-hand side (walking the line "
+        "first to last point) to the right-hand side",
+    )
+    min_offset_px: float = Field(
+        default=3.0,
+        ge=0,
+        description="Hysteresis band: the anchor counts as on a side only this many pixels "
+        "beyond the line, so a box jittering on the line never counts",
+    )
+
+    @field_validator("line")
+    @classmethod
+    def _valid_line(cls, v: list[Point]) -> list[Point]:
+        if len(v) < 2:
+            raise ValueError(f"line needs at least 2 points, got {len(v)}")
+        _check_unit_square(v)
+        repeated = [i for i in range(1, len(v)) if tuple(v[i]) == tuple(v[i - 1])]
+        if repeated:
+            raise ValueError(f"line point(s) {repeated} repeat the previous point (zero-length segment)")
+        return v
+
+
+RuleSpec = Annotated[ZoneIntrusionSpec | TripwireSpec, Field(discriminator="kind")]
+
+
+class CameraRules(BaseModel):
+    """The rules of one camera."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    rules: list[RuleSpec] = Field(default_factory=list, description="Rules run on this camera")
+
+    @field_validator("rules")
+    @classmethod
+    def _unique_ids(cls, v: list) -> list:
+        seen: dict[str, int] = {}
+        for i, rule in enumerate(v):
+            if rule.id in seen:
+                raise ValueError(
+                    f"duplicate rule id {rule.id!r} (rules[{seen[rule.id]}] and rules[{i}])"
+                )
+            seen[rule.id] = i
+        return v
+
+
+class RulesFile(BaseModel):
+    """`configs/rules.yaml`: rules per camera id."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    cameras: dict[str, CameraRules] = Field(
+        default_factory=dict, description="Camera id (as in cameras.yaml) to its rules"
+    )
