@@ -44,6 +44,9 @@ class TrackStates(Generic[S]):
         self._by_id[track_id] = state
         return state
 
+    def pop(self, track_id: int) -> S | None:
+        return self._by_id.pop(track_id, None)
+
     def expire(self, t: float) -> None:
         stale = [k for k, s in self._by_id.items() if t - s.last_seen > self.forget_after_s]
         for k in stale:

@@ -8,10 +8,18 @@ field descriptions feed the JSON Schema that the console's fence editor renders.
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Literal, get_args
 
 import shapely
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+from pydantic_core import InitErrorDetails
 
 from detectors.labels import COCO_CLASSES
 
@@ -41,7 +49,9 @@ class RuleBase(BaseModel):
         "so renaming a rule starts a new alert history.",
     )
     name: str = Field(default="", description="Human-readable name shown to operators")
-    enabled: bool = Field(default=True, description="Disabled rules are kept in the file but not run")
+    enabled: bool = Field(
+        default=True, description="Disabled rules are kept in the file but not run"
+    )
     version: int = Field(
         default=1, ge=1, description="Bump when the fence changes meaning; carried on every event"
     )
@@ -86,21 +96,11 @@ class RuleBase(BaseModel):
         return self.name or self.id
 
 
-class ZoneIntrusionSpec(RuleBase):
-    """Fires once per track when its anchor has stayed inside `polygon` for `min_inside_s`."""
+class ZoneSpecBase(RuleBase):
+    """Rules about a polygon zone share its field and checks."""
 
-    kind: Literal["zone_intrusion"] = Field(description="Rule kind")
     polygon: list[Point] = Field(
         description="Zone outline, normalised [x, y] points (concave allowed, not self-crossing)"
-    )
-    min_inside_s: float = Field(
-        default=1.0, ge=0, description="Seconds inside before the rule fires (hysteresis)"
-    )
-    exit_grace_s: float = Field(
-        default=0.5,
-        ge=0,
-        description="Leaving the zone (or being missed by the detector) for at most this long "
-        "does not restart the dwell timer, so a box flickering on the edge still fires",
     )
 
     @field_validator("polygon")
@@ -110,11 +110,77 @@ class ZoneIntrusionSpec(RuleBase):
             raise ValueError(f"polygon needs at least 3 points, got {len(v)}")
         _check_unit_square(v)
         poly = shapely.Polygon(v)
-        if poly.area <= 0:
-            raise ValueError("polygon has no area (points are collinear or repeated)")
         if not shapely.is_valid(poly):
             raise ValueError(f"polygon is not simple: {shapely.is_valid_reason(poly)}")
+        if poly.area <= 0:
+            raise ValueError("polygon has no area (points are collinear or repeated)")
         return v
+
+
+class ZoneIntrusionSpec(ZoneSpecBase):
+    """Fires once per track when its anchor has stayed inside `polygon` for `min_inside_s`."""
+
+    kind: Literal["zone_intrusion"] = Field(description="Rule kind")
+    min_inside_s: float = Field(
+        default=1.0, ge=0, description="Seconds inside before the rule fires (hysteresis)"
+    )
+    exit_grace_s: float = Field(
+        default=0.5,
+        ge=0,
+        description="Being seen outside the zone for at most this long does not restart the "
+        "dwell timer, so a box flickering on the edge still fires",
+    )
+
+
+class LoiteringSpec(ZoneSpecBase):
+    """Fires once per stay when a track has stayed in `polygon` for `min_dwell_s`.
+
+    A stay survives excursions outside of at most `max_gap_s` and occlusions, also those after
+    which the tracker re-numbers the person (see `rejoin_radius`).
+    """
+
+    kind: Literal["loitering"] = Field(description="Rule kind")
+    min_dwell_s: float = Field(
+        default=60.0, gt=0, description="Seconds in the zone that count as loitering"
+    )
+    max_gap_s: float = Field(
+        default=3.0,
+        ge=0,
+        description="Being unseen (occlusion, missed detections) or outside for at most this "
+        "long continues the stay",
+    )
+    rejoin_radius: float = Field(
+        default=0.05,
+        ge=0,
+        description="A new track id appearing in the zone this close (fraction of the frame "
+        "width) to where a track vanished at most max_gap_s ago continues that track's stay, "
+        "since trackers often re-number a person after an occlusion; 0 disables",
+    )
+
+    @model_validator(mode="after")
+    def _gap_shorter_than_memory(self) -> "LoiteringSpec":
+        if self.max_gap_s >= self.forget_after_s:
+            raise ValueError(
+                f"max_gap_s ({self.max_gap_s}) must be below forget_after_s "
+                f"({self.forget_after_s}), or the track's state is gone before the gap ends"
+            )
+        return self
+
+
+class CrowdingSpec(ZoneSpecBase):
+    """Fires when at least `min_count` objects are in `polygon` for `min_duration_s`."""
+
+    kind: Literal["crowding"] = Field(description="Rule kind")
+    min_count: int = Field(default=5, ge=1, description="Objects in the zone at the same time")
+    min_duration_s: float = Field(
+        default=5.0, ge=0, description="How long the count must hold before the event"
+    )
+    drop_grace_s: float = Field(
+        default=1.0,
+        ge=0,
+        description="The count dipping below min_count for at most this long (missed "
+        "detections) does not restart the timer",
+    )
 
 
 class TripwireSpec(RuleBase):
@@ -149,11 +215,37 @@ class TripwireSpec(RuleBase):
         _check_unit_square(v)
         repeated = [i for i in range(1, len(v)) if tuple(v[i]) == tuple(v[i - 1])]
         if repeated:
-            raise ValueError(f"line point(s) {repeated} repeat the previous point (zero-length segment)")
+            raise ValueError(
+                f"line point(s) {repeated} repeat the previous point (zero-length segment)"
+            )
         return v
 
 
-RuleSpec = Annotated[ZoneIntrusionSpec | TripwireSpec, Field(discriminator="kind")]
+RULE_SPECS = (ZoneIntrusionSpec, TripwireSpec, LoiteringSpec, CrowdingSpec)
+RuleSpec = Annotated[
+    ZoneIntrusionSpec | TripwireSpec | LoiteringSpec | CrowdingSpec, Field(discriminator="kind")
+]
+RULE_KIND_NAMES: tuple[str, ...] = tuple(
+    get_args(spec.model_fields["kind"].annotation)[0] for spec in RULE_SPECS
+)
+
+
+def _untag_union_errors(exc: ValidationError) -> ValidationError:
+    """Drop the union tag pydantic inserts after a list index (`[0].tripwire.line`).
+
+    Error paths then name keys as the YAML spells them (`rules[0].line`), so config errors and
+    API 422 responses point at a real key and `configfile` finds its line.
+    """
+    details = []
+    for err in exc.errors():
+        loc = err["loc"]
+        if len(loc) >= 2 and isinstance(loc[0], int) and loc[1] in RULE_KIND_NAMES:
+            loc = (loc[0], *loc[2:])
+        detail = InitErrorDetails(type=err["type"], loc=loc, input=err["input"])
+        if "ctx" in err:
+            detail["ctx"] = err["ctx"]
+        details.append(detail)
+    return ValidationError.from_exception_data(exc.title, details)
 
 
 class CameraRules(BaseModel):
@@ -162,6 +254,14 @@ class CameraRules(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     rules: list[RuleSpec] = Field(default_factory=list, description="Rules run on this camera")
+
+    @field_validator("rules", mode="wrap")
+    @classmethod
+    def _readable_error_paths(cls, v, handler):
+        try:
+            return handler(v)
+        except ValidationError as exc:
+            raise _untag_union_errors(exc) from None
 
     @field_validator("rules")
     @classmethod

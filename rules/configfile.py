@@ -71,6 +71,32 @@ def line_of(root: Any, loc: tuple[Any, ...]) -> int | None:
     return line
 
 
+def _clean_loc(tree: Any, loc: tuple[Any, ...]) -> tuple[Any, ...]:
+    """The error location as the user wrote it: without pydantic's union tags.
+
+    A discriminated union reports `rules[0].tripwire.line`; `tripwire` is the value of the
+    item's `kind`, not a key in the file, so it is dropped by walking the YAML tree alongside.
+    """
+    out: list[Any] = []
+    node = tree
+    for part in loc:
+        if isinstance(part, str) and (part.startswith("function-") or ("[" in part and "]" in part)):
+            continue
+        if isinstance(node, CommentedMap):
+            if part in node:
+                node = node[part]
+            elif isinstance(part, str) and part in {str(v) for v in node.values() if isinstance(v, str)}:
+                continue  # a union tag such as kind: tripwire
+            else:
+                node = None
+        elif isinstance(node, CommentedSeq) and isinstance(part, int) and 0 <= part < len(node):
+            node = node[part]
+        else:
+            node = None
+        out.append(part)
+    return tuple(out)
+
+
 def _key_path(loc: tuple[Any, ...]) -> str:
     out = ""
     for part in loc:
@@ -103,9 +129,7 @@ def validate_tree(model: type[M], tree: Any, path: Path | str, context: dict | N
     except ValidationError as exc:
         issues = []
         for err in exc.errors():
-            loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and p.startswith("function-")))
-            # Discriminated unions put the tag name into loc; keep the path readable.
-            clean = tuple(p for p in loc if not (isinstance(p, str) and "[" in p and "]" in p))
+            clean = _clean_loc(tree, err["loc"])
             msg = err["msg"].removeprefix("Value error, ")
             issues.append(ConfigIssue(str(path), line_of(tree, clean), _key_path(clean), msg))
         raise ConfigError(issues) from None

@@ -13,7 +13,9 @@ from typing import Sequence
 from detectors.detections import Detections
 from rules.common import RuleRuntime
 from rules.config import RuleBase
+from rules.crowding import Crowding
 from rules.events import RuleEvent
+from rules.loitering import Loitering
 from rules.tripwire import Tripwire
 from rules.zone_intrusion import ZoneIntrusion
 
@@ -21,15 +23,16 @@ from rules.zone_intrusion import ZoneIntrusion
 RULE_KINDS: dict[str, type[RuleRuntime]] = {
     "zone_intrusion": ZoneIntrusion,
     "tripwire": Tripwire,
+    "loitering": Loitering,
+    "crowding": Crowding,
 }
 
 
 def build_rule(spec: RuleBase, camera_id: str, frame_size: tuple[int, int]) -> RuleRuntime:
-    try:
-        cls = RULE_KINDS[spec.kind]  # type: ignore[attr-defined]
-    except KeyError:
-        raise ValueError(f"no rule implementation for kind {spec.kind!r}") from None  # type: ignore[attr-defined]
-    return cls(spec, camera_id, frame_size)
+    kind = getattr(spec, "kind", None)  # every concrete spec has one; RuleBase itself does not
+    if kind not in RULE_KINDS:
+        raise ValueError(f"no rule implementation for kind {kind!r}")
+    return RULE_KINDS[kind](spec, camera_id, frame_size)
 
 
 class RuleEngine:

@@ -115,7 +115,7 @@ def crossing_positions(
     p1 = _per_segment(after, len(a))
     d0 = signed_distances(p0, polyline_px)
     d1 = signed_distances(np.broadcast_to(p1, p0.shape), polyline_px)
-    with np.errstate(divide="ignore", invalid="ignore"):
+    with np.errstate(divide="ignore", invalid="ignore"):  # parallel steps give NaN, by design
         s = d0 / (d0 - d1)
-    hit = p0 + s[..., None] * (p1 - p0)
-    return segment_positions(hit, polyline_px)
+        hit = p0 + s[..., None] * (p1 - p0)
+        return segment_positions(hit, polyline_px)

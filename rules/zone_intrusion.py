@@ -1,9 +1,10 @@
 """Zone intrusion: a track's anchor stays inside a polygon for `min_inside_s` -> one event.
 
 Per track the rule keeps a "stint": when the anchor entered and when it was last inside. Being
-outside (or unseen, or filtered out by confidence) for at most `exit_grace_s` continues the
-stint, so a box flickering across the edge or a detector missing a frame neither delays nor
-repeats the alert. A stint fires at most once; the track re-arms when it leaves for longer than
+seen outside for at most `exit_grace_s` continues the stint, and so does being unseen (occluded,
+missed, or filtered out by confidence) while the track's state lives (`forget_after_s`), so a
+box flickering across the edge or a detector missing a frame neither delays nor repeats the
+alert. A stint fires at most once; the track re-arms when it leaves for longer than
 the grace period, and a re-entry fires again only once `cooldown_s` has passed since the last
 event of that track.
 """
@@ -26,6 +27,7 @@ class _Stint(TrackState):
     entered_at: float | None = None  # None: not in a stint
     last_inside: float = float("-inf")
     fired: bool = False  # this stint already produced its event
+    inside_last: bool = False  # at the track's previous observation
 
 
 class ZoneIntrusion(RuleRuntime):
@@ -49,9 +51,15 @@ class ZoneIntrusion(RuleRuntime):
             tid = int(sel.tracker_id[i])
             st = self.states.get(tid) or self.states.put(tid, _Stint(last_seen=t))
             st.last_seen = t
+            # The grace period is measured over frames *seen outside*: consecutive inside frames
+            # never break a stint (even with grace 0), and an occlusion alone does not either.
+            out_too_long = not st.inside_last and t - st.last_inside > spec.exit_grace_s
+            st.inside_last = bool(inside[i])
             if not inside[i]:
+                if out_too_long:
+                    st.entered_at = None
                 continue
-            if st.entered_at is None or t - st.last_inside > spec.exit_grace_s:
+            if st.entered_at is None or out_too_long:
                 st.entered_at, st.fired = t, False  # a new stint: re-armed
             st.last_inside = t
             dwell = t - st.entered_at
