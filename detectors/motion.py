@@ -71,21 +71,25 @@ class MotionGate:
         scale = min(1.0, self.cfg.work_width / w)
         if scale < 1.0:
             image = cv2.resize(image, (max(1, round(w * scale)), max(1, round(h * scale))), interpolation=cv2.INTER_AREA)
-        grey = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY) if image.ndim == 3 else image
-        return cv2.GaussianBlur(grey, (5, 5), 0), scale
+        # Colour, not grey: a grey conversion makes e.g. magenta on mid-grey (luma 105 vs 120)
+        # nearly invisible; at the working size the extra channels cost little.
+        return cv2.GaussianBlur(image, (5, 5), 0), scale
 
     def _foreground(self, small: np.ndarray) -> np.ndarray:
         if self.cfg.method == "mog2":
             if self._bg is None:
                 self._bg = cv2.createBackgroundSubtractorMOG2(history=500, varThreshold=16, detectShadows=True)
                 self._bg.apply(small)
-                return np.zeros(small.shape, np.uint8)
+                return np.zeros(small.shape[:2], np.uint8)
             mask = (self._bg.apply(small) > FOREGROUND).astype(np.uint8)
         else:
             prev, self._prev = self._prev, small
             if prev is None:
-                return np.zeros(small.shape, np.uint8)
-            mask = (cv2.absdiff(small, prev) >= self.cfg.pixel_threshold).astype(np.uint8)
+                return np.zeros(small.shape[:2], np.uint8)
+            diff = cv2.absdiff(small, prev)
+            if diff.ndim == 3:
+                diff = diff.max(axis=2)
+            mask = (diff >= self.cfg.pixel_threshold).astype(np.uint8)
         return cv2.morphologyEx(mask, cv2.MORPH_OPEN, _KERNEL)
 
     @staticmethod

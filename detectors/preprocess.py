@@ -32,20 +32,31 @@ def class_ids(names: Iterable[str]) -> np.ndarray:
 
 
 def nms_per_class(xyxy: np.ndarray, scores: np.ndarray, classes: np.ndarray, iou: float) -> np.ndarray:
-    """Indices kept by non-maximum suppression run separately for each class, best first.
+    """Indices kept by greedy non-maximum suppression run separately per class, best first.
 
-    Per class so that a person standing in front of a car does not suppress the car.
+    Per class so that a person standing in front of a car does not suppress the car. Plain
+    numpy: after the score filter only tens of boxes remain, and cv2.dnn.NMSBoxes rejects
+    zero scores and differs between OpenCV versions.
     """
+    xyxy = np.asarray(xyxy, dtype=np.float32).reshape(-1, 4)
     if len(xyxy) == 0:
         return np.zeros(0, dtype=np.int64)
-    # Offsetting each class into its own far-away coordinate range turns one class-agnostic
-    # NMS call into per-class NMS without a Python loop over classes.
-    offset = classes.astype(np.float32)[:, None] * (float(xyxy.max()) + 1.0)
-    shifted = xyxy + offset
-    wh = np.stack([shifted[:, 0], shifted[:, 1], shifted[:, 2] - shifted[:, 0], shifted[:, 3] - shifted[:, 1]], 1)
-    keep = cv2.dnn.NMSBoxes(wh.tolist(), scores.astype(float).tolist(), 0.0, float(iou))
-    keep = np.asarray(keep, dtype=np.int64).reshape(-1)
-    return keep[np.argsort(-scores[keep], kind="stable")]
+    # Offsetting each class into its own coordinate range makes boxes of different classes
+    # never overlap, so one pass does per-class NMS.
+    span = float(xyxy.max() - xyxy.min()) + 1.0
+    boxes = xyxy + np.asarray(classes, dtype=np.float32)[:, None] * span
+    area = (boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1])
+    order = np.argsort(-np.asarray(scores), kind="stable")
+    keep = []
+    while len(order):
+        i, rest = order[0], order[1:]
+        keep.append(i)
+        lt = np.maximum(boxes[i, :2], boxes[rest, :2])
+        rb = np.minimum(boxes[i, 2:], boxes[rest, 2:])
+        inter = np.prod(np.clip(rb - lt, 0, None), axis=1)
+        overlap = inter / np.maximum(area[i] + area[rest] - inter, 1e-9)
+        order = rest[overlap <= iou]
+    return np.array(keep, dtype=np.int64)
 
 
 def finalize(

@@ -40,12 +40,17 @@ def _require_path(kind: str, path: Path | None) -> Path:
 
 
 def create_detector(cfg: DetectorConfig, base_dir: Path | None = None) -> Detector:
-    """The configured backend; 'auto' is YOLOX ONNX when its weights exist, else HOG."""
+    """The configured backend; 'auto' is YOLOX ONNX when its weights exist, else HOG.
+
+    Under 'auto', existing .pt weights go to the ultralytics backend instead (which raises
+    `BackendUnavailable` if ultralytics is not installed: a configured model is never
+    silently swapped for a weaker one when the file is there).
+    """
     path = resolve_model_path(cfg, base_dir)
     kind = cfg.kind
     if kind == "auto":
         if path is not None and path.is_file():
-            kind = "yolox-onnx"
+            kind = "ultralytics" if path.suffix == ".pt" else "yolox-onnx"
         else:
             why = "no model_path configured" if path is None else f"model file {path} not found"
             log.warning("%s; falling back to the HOG people detector (lower recall)", why)

@@ -54,6 +54,7 @@ class Worker:
             cams = [c for c in cams if c.id in camera_ids]
         self.cameras: list[CameraConfig] = cams
         self.health_every_s = health_every_s
+        self.keep_sent_s = 24 * 3600.0  # sent outbox rows kept a day, for forensics
         self.stop_event = threading.Event()
         self.alerts = 0
         self.frames = 0
@@ -95,6 +96,7 @@ class Worker:
                 if time.monotonic() >= next_health:
                     next_health = time.monotonic() + self.health_every_s
                     self._log_health(supervisor, outbox)
+                    outbox.prune(older_than_s=self.keep_sent_s)
         finally:
             supervisor.stop()
             relay.drain(timeout=5)

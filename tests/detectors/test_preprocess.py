@@ -31,3 +31,11 @@ def test_finalize_filters_class_score_area_and_clips():
                    min_area=10, nms_iou=0.45, image_shape=(100, 100, 3))
     assert len(out) == 1
     np.testing.assert_allclose(out.xyxy[0], [0, 0, 20, 40])
+
+
+def test_nms_with_negative_coordinates_and_zero_scores_stays_per_class():
+    xyxy = np.array([[-50, -50, -10, -10], [-50, -50, -10, -10], [-49, -49, -10, -10]], np.float32)
+    scores = np.array([0.0, 0.5, 0.4], np.float32)
+    classes = np.array([1, 0, 0], np.int32)
+    keep = nms_per_class(xyxy, scores, classes, 0.45)
+    assert sorted(keep.tolist()) == [0, 1]
