@@ -20,6 +20,7 @@ from detectors.config import MotionConfig, TrackerConfig
 from detectors.detections import Detections
 from detectors.motion import MotionGate
 from detectors.tracking import Tracker
+from rules.common import event_object
 from rules.engine import RuleEngine
 from rules.events import RuleEvent
 
@@ -99,12 +100,20 @@ class CameraPipeline:
                 frame.image,
                 objects=event.objects,
                 shapes=self.shapes(),
+                context=self._context(event),
                 title=f"{self.camera.id} | {event.rule_id} ({event.rule_kind}) | "
                 f"{alert.observed_at:%Y-%m-%d %H:%M:%S}",
             )
             alert = alert.model_copy(update={"snapshot": self.snapshots.save(alert.alert_id, picture)})
         log.info("alert %s rule=%s camera=%s track=%s", alert.alert_id, event.rule_id, self.camera.id, event.track_id)
         return alert
+
+    def _context(self, event: RuleEvent) -> list:
+        """The other tracks in the frame, drawn thin so the operator sees the whole scene."""
+        tracks = self.last_tracks
+        points = tracks.anchors()
+        involved = {o.track_id for o in event.objects}
+        return [event_object(tracks, i, points[i]) for i in range(len(tracks)) if int(tracks.tracker_id[i]) not in involved]
 
     def shapes(self) -> list[tuple[str, np.ndarray, bool]]:
         """Fence geometry in pixels for annotators: (name, points, closed polygon?)."""
