@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -15,6 +15,8 @@ ResponderType = Literal[
     "community_police", "station_force", "special_unit", "drone",
 ]
 Tier = Literal[1, 2, 3]
+# As a mapping key: YAML keys reach the model as strings (rules.configfile), so coerce "1" → 1.
+TierKey = Annotated[int, Field(ge=1, le=3)]
 Severity = Literal["low", "medium", "high", "critical"]
 
 # The 1-3-5 model (DESIGN.md): who is which tier unless a unit says otherwise.
@@ -73,7 +75,7 @@ class Policy(BaseModel):
     tiers: list[Tier] = Field(min_length=1, description="Tiers to dispatch for this severity")
     units_per_tier: int = Field(default=1, ge=1, description="Units ordered per tier at once")
     ack_deadline_s: float = Field(default=30, gt=0, description="Seconds a unit has to acknowledge")
-    arrival_deadline_s: dict[Tier, float] = Field(
+    arrival_deadline_s: dict[TierKey, float] = Field(
         default_factory=lambda: {1: 60, 2: 180, 3: 300},
         description="Seconds from the alert to on-scene, per tier (the 1-3-5 model)",
     )

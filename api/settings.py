@@ -39,3 +39,6 @@ class Settings(BaseSettings):
     dispatcher_enabled: bool = Field(default=True, description="Consume the alert topic in this process")
     group_id: str = Field(default="lookout-dispatcher", description="Consumer group of the dispatcher")
     tick_interval_s: float = Field(default=1.0, description="How often deadlines are checked (wall seconds)")
+    sse_keepalive_s: float = Field(
+        default=15.0, gt=0, description="Comment frame interval on idle streams, so proxies and clients see a live link"
+    )

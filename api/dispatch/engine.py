@@ -45,6 +45,10 @@ class NotYourOrder(PermissionError):
     pass
 
 
+class UnknownResponder(LookupError):
+    pass
+
+
 class DispatchEngine:
     def __init__(
         self,
@@ -130,7 +134,7 @@ class DispatchEngine:
         with self._tx() as (s, out):
             row = s.get(ResponderRow, responder_id)
             if row is None:
-                raise OrderNotFound(f"responder {responder_id!r} is not configured")
+                raise UnknownResponder(f"responder {responder_id!r} is not configured")
             row.lat, row.lon, row.position_at = lat, lon, self.clock()
             view = {"id": row.id, "lat": lat, "lon": lon, "position_at": row.position_at}
             out.append({"type": "position", "responder": view})
@@ -218,8 +222,10 @@ class DispatchEngine:
             exclude=tried | self._busy_ids(s),
         )
         if not picks:
+            why = (f"no available tier {tier} responder" if inc.lat is not None
+                   else f"incident has no location; cannot estimate tier {tier} ETAs")
             self._audit(s, out, incident_id=inc.id, order=None, kind="alarm", actor=SYSTEM, origin="dispatcher",
-                        old=None, new=None, detail={"reason": f"no available tier {tier} responder", "tier": tier})
+                        old=None, new=None, detail={"reason": why, "tier": tier})
             return []
         made = []
         for c in picks:

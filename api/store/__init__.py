@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -52,6 +52,9 @@ def migrate(db_url: str) -> None:
     engine = make_engine(db_url)
     try:
         with engine.begin() as conn:
+            if engine.dialect.name == "postgresql":
+                # Several API instances may start together; one migrates, the others wait for it.
+                conn.execute(text("SELECT pg_advisory_xact_lock(7418001)"))
             # Passed as an attribute, not an ini option: ini interpolation would mangle '%' in passwords.
             cfg.attributes["connection"] = conn
             command.upgrade(cfg, "head")

@@ -1,0 +1,85 @@
+"""`create_app`: the FastAPI service — REST, SSE push, console, dispatcher and deadline ticks."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from api.config import load_api_config
+from api.dispatch.engine import DispatchEngine
+from api.push import PushHub
+from api.routes import alerts, console, health, orders, reports, streams
+from api.settings import Settings
+from api.store import make_engine, make_session_factory, migrate
+
+log = logging.getLogger(__name__)
+
+
+def _start_dispatcher(app: FastAPI, settings: Settings, engine: DispatchEngine) -> None:
+    from alerts.bus import BusError, open_bus
+    from api.dispatcher import Dispatcher
+
+    try:
+        bus = open_bus(settings.bus_url)
+    except (BusError, ImportError) as exc:
+        # The API stays useful (orders, reports) without the bus; /healthz shows dispatcher false.
+        log.error("dispatcher not started: cannot open bus %s: %s", settings.bus_url, exc)
+        return
+    from api.publisher import BackgroundPublisher
+
+    try:
+        # Wrapped: order changes and ticks never wait on the broker (see api.publisher).
+        engine.producer = BackgroundPublisher(bus.producer())
+    except BusError as exc:
+        log.warning("dispatch events will not be published: %s", exc)
+    d = Dispatcher(bus, engine, settings.group_id)
+    d.start()
+    app.state.dispatcher = d
+
+
+def create_app(settings: Settings | None = None, clock: Callable[[], float] | None = None,
+               start_background: bool = True) -> FastAPI:
+    settings = settings or Settings()
+    clock = clock or time.time
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        await asyncio.to_thread(migrate, settings.db_url)
+        config = load_api_config(settings.config_dir)
+        db = make_engine(settings.db_url)
+        sessions = make_session_factory(db)
+        hub = PushHub()
+        hub.bind(asyncio.get_running_loop())
+        engine = DispatchEngine(sessions, config, clock, push=hub.publish)
+        engine.upsert_responders(config.responders.responders)
+        app.state.settings, app.state.config, app.state.sessions = settings, config, sessions
+        app.state.hub, app.state.engine, app.state.dispatcher = hub, engine, None
+        tick_stop = tick_thread = None
+        if start_background:
+            from api.dispatcher import start_tick_thread
+
+            if settings.dispatcher_enabled:
+                _start_dispatcher(app, settings, engine)
+            tick_thread, tick_stop = start_tick_thread(engine, settings.tick_interval_s)
+        try:
+            yield
+        finally:
+            if tick_stop is not None:
+                tick_stop.set()
+                await asyncio.to_thread(tick_thread.join, 5)
+            if app.state.dispatcher is not None:
+                await asyncio.to_thread(app.state.dispatcher.stop)
+            if engine.producer is not None:
+                engine.producer.close()
+            db.dispose()
+
+    app = FastAPI(title="Lookout API", version="0.1.0", lifespan=lifespan)
+    app.state.settings = settings
+    for r in (health.router, alerts.router, orders.router, reports.router, streams.router, console.router):
+        app.include_router(r)
+    return app
