@@ -4,7 +4,9 @@ A source is an iterator of `Frame`, already subsampled to the camera's `analysis
 `state` that the decoder process reports as health. Live sources never end on their own: a
 failed read marks them lost and they reconnect with a NEW capture (an OpenCV capture whose
 server died never recovers, TESTING.md), backing off 0.5 s → 5 s. `close()` (from any thread)
-ends the iteration, also while a reconnect is waiting.
+ends the iteration, also while a reconnect is waiting (a blocked read returns within
+read_timeout_s). Sources set "connecting", "live", "lost" and "ended"; "stalled" (live, but no
+frame for a while) is judged by the supervisor, which sees the gap from outside.
 """
 
 from __future__ import annotations
@@ -38,9 +40,14 @@ class Subsampler:
 
     def __init__(self, fps: float, source_fps: float | None = None):
         self.period = 1.0 / fps
-        tol = 0.5 / source_fps if source_fps and source_fps > 0 else 0.001
-        self.tolerance = min(tol, 0.25 * self.period)
+        self.tolerance = 0.001
         self.last: float | None = None
+        if source_fps:
+            self.set_source_fps(source_fps)
+
+    def set_source_fps(self, source_fps: float) -> None:
+        if 0 < source_fps < 1000:
+            self.tolerance = min(0.5 / source_fps, 0.25 * self.period)
 
     def keep(self, t: float) -> bool:
         if self.last is not None and t - self.last < self.period - self.tolerance:
@@ -159,9 +166,6 @@ class FileSource(FrameSource):
             self._cap.release()
             self._cap = None
 
-    def close(self) -> None:
-        super().close()
-
 
 class RtspSource(FrameSource):
     """RTSP (or HTTP) stream through OpenCV/FFmpeg with timeouts and reconnection."""
@@ -172,6 +176,7 @@ class RtspSource(FrameSource):
         self._sub = Subsampler(cam.analysis_fps)
         self._backoff = BACKOFF_START_S
         self._ever_live = False
+        self._first_open = True
         self.last_frame_at: float | None = None
 
     def _capture_options(self) -> str:
@@ -192,10 +197,10 @@ class RtspSource(FrameSource):
     def _connect(self) -> bool:
         """Open a new capture, retrying with backoff until it works or close() is called.
 
-        The first open of a never-seen stream is tried at once; every later attempt waits the
+        The very first open is tried at once; every later attempt waits the
         backoff first, so a dead server costs one attempt per 0.5, 1, 2, 4, 5, 5... seconds.
         """
-        attempt_now = not self._ever_live
+        attempt_now, self._first_open = self._first_open, False
         while not self.closed:
             if not attempt_now:
                 if self._closed.wait(self._backoff):
@@ -204,6 +209,8 @@ class RtspSource(FrameSource):
             attempt_now = False
             self._cap = self._open()
             if self._cap is not None:
+                # Streams that announce their rate get the jitter tolerance it allows.
+                self._sub.set_source_fps(self._cap.get(cv2.CAP_PROP_FPS))
                 return True
             # Logged once: the state stays "lost" across the retries that follow.
             self._set_state("lost", "cannot open stream")

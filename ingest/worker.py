@@ -86,7 +86,7 @@ class Worker:
             while not self.stop_event.is_set():
                 if deadline and time.monotonic() >= deadline:
                     break
-                for frame in supervisor.frames(timeout=0.5):
+                for frame in supervisor.frames(timeout=0.5, max_s=2):
                     self.frames += 1
                     for alert in pipelines[frame.camera_id].process(frame):
                         outbox.put(alert)
