@@ -19,6 +19,7 @@ from alerts.snapshot import SnapshotStore
 
 from ingest.assembly import DetectorCache, build_pipeline
 from ingest.config import CameraConfig
+from ingest.latest_frames import LatestFrames
 from ingest.siteconfig import WorkerConfig
 from ingest.supervisor import WorkerSupervisor
 
@@ -75,6 +76,7 @@ class Worker:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         outbox, relay = self._open_relay()
         snapshots = SnapshotStore(self.data_dir / "snapshots")
+        latest = LatestFrames(self.data_dir / "frames")
         detectors = DetectorCache(self.cfg.base_dir)
         pipelines = {c.id: build_pipeline(self.cfg, c, detectors, snapshots) for c in self.cameras}
         supervisor = WorkerSupervisor(self.cameras, self.cfg.base_dir)
@@ -88,6 +90,7 @@ class Worker:
                     break
                 for frame in supervisor.frames(timeout=0.5, max_s=2):
                     self.frames += 1
+                    latest.offer(frame.camera_id, frame.image, frame.t)
                     for alert in pipelines[frame.camera_id].process(frame):
                         outbox.put(alert)
                         self.alerts += 1
