@@ -14,6 +14,7 @@ from pathlib import Path
 import typer
 from rich.console import Console
 from rich.logging import RichHandler
+from rich.markup import escape
 from rich.table import Table
 
 from rules.configfile import ConfigError
@@ -42,7 +43,7 @@ def _load(config_dir: Path, rules: Path | None = None):
         return load_worker_config(config_dir, rules)
     except ConfigError as exc:
         for issue in exc.issues:
-            console.print(f"[red]error[/] {issue}")
+            console.print(f"[red]error[/] {escape(str(issue))}")
         raise typer.Exit(2) from None
 
 
@@ -53,7 +54,7 @@ def config_check(config_dir: Path = typer.Argument(Path("configs"), help="Config
 
     issues = check_config_dir(config_dir)
     for issue in issues:
-        console.print(f"[red]error[/] {issue}")
+        console.print(f"[red]error[/] {escape(str(issue))}")
     if issues:
         console.print(f"{len(issues)} problem(s) in {config_dir}")
         raise typer.Exit(1)
@@ -75,6 +76,7 @@ def worker(
     config_dir: Path = typer.Option(Path("configs"), "--config", "-c", envvar="LOOKOUT_CONFIG_DIR"),
     camera: list[str] = typer.Option(None, "--camera", help="Only these camera ids (default: all enabled)"),
     duration: float = typer.Option(0, help="Stop after this many seconds (0 = run until stopped)"),
+    sensors: Path = typer.Option(None, "--sensors", help="sensors.yaml: MQTT/webhook sensors, drone telemetry, sensor rules"),
     verbose: bool = typer.Option(False, "--verbose", "-v"),
 ) -> None:
     """Decode streams, run detection and fence rules, publish alerts onto the bus."""
@@ -83,7 +85,18 @@ def worker(
 
     setup_logging(verbose)
     settings = WorkerSettings()
-    w = Worker(_load(config_dir), data_dir=settings.data_dir, bus_url=settings.resolved_bus_url(), camera_ids=camera or None)
+    sensors_cfg = None
+    if sensors is not None:
+        from ingest.sensors.config import load_sensors
+
+        try:
+            sensors_cfg = load_sensors(sensors)
+        except ConfigError as exc:
+            for issue in exc.issues:
+                console.print(f"[red]error[/] {escape(str(issue))}")
+            raise typer.Exit(2) from None
+    w = Worker(_load(config_dir), data_dir=settings.data_dir, bus_url=settings.resolved_bus_url(), camera_ids=camera or None,
+               sensors=sensors_cfg)
     try:
         report = w.run(duration_s=duration or None)
     except KeyboardInterrupt:
@@ -100,19 +113,56 @@ def replay(
     camera: str = typer.Option(None, help="Camera whose rules and settings apply (default: first)"),
     rules: Path = typer.Option(None, help="Candidate rules file instead of CONFIG/rules.yaml"),
     fps: float = typer.Option(0, help="Analysis rate (0 = the camera's analysis_fps)"),
+    video_out: bool = typer.Option(False, "--video", help="Also write OUT/replay.mp4: zones, tracks, firing moments"),
+    compare: tuple[Path, Path] = typer.Option(
+        None, metavar="OLD NEW", help="Two rules files: run both on the same tracks, list events that "
+        "appear or disappear (OUT/compare.md, compare.json)"),
+    tolerance: float = typer.Option(1.0, help="--compare: events within this many seconds are the same"),
+    labels: Path = typer.Option(None, help="Labels file (docs/workbench.md): score the replay per rule "
+                                "(OUT/scores.json)"),
+    sheet_tiles: int = typer.Option(24, min=1, help="At most this many tiles on OUT/contact_sheet.jpg"),
     verbose: bool = typer.Option(False, "--verbose", "-v"),
 ) -> None:
-    """Dry-run detection and fence rules on a recording: events.jsonl, snapshots, summary."""
+    """Dry-run detection and fence rules on a recording: events.jsonl, snapshots, summary.json and
+    summary.md, contact_sheet.jpg; optionally an annotated video, a rules comparison and scores."""
     from ingest.replay import replay as run_replay
+    from ingest.workbench import compare as cmp
+    from ingest.workbench import scoring
+    from ingest.workbench.fence_events import read_events
+    from ingest.workbench.labels import load_labels
+    from ingest.workbench.tracklog import TrackLog
+    from ingest.workbench.video_out import AnnotatedVideo
 
     setup_logging(verbose)
     logging.getLogger("lookout.pipeline").setLevel(logging.WARNING)
     cfg = _load(config_dir, rules)
+    # Check every input file before the (slow) replay, so a typo fails in a second.
+    variants = [_load(config_dir, path) for path in compare] if compare else []
+    expected = None
+    if labels is not None:
+        try:
+            expected = load_labels(labels)
+        except ConfigError as exc:
+            for issue in exc.issues:  # escaped: messages quote YAML such as [start, end]
+                console.print(f"[red]error[/] {escape(str(issue))}")
+            raise typer.Exit(2) from None
+    cam_id = camera or cfg.cameras.cameras[0].id
+    track_log = TrackLog(cam_id)
+    observers = [track_log] if compare else []
+    writer = None
+    if video_out:
+        cam_fps = next((c.analysis_fps for c in cfg.cameras.cameras if c.id == cam_id), 5.0)
+        writer = AnnotatedVideo(out / "replay.mp4", fps or cam_fps)
+        observers.append(writer)
     try:
-        result = run_replay(video, cfg, out, camera_id=camera, analysis_fps=fps or None)
+        result = run_replay(video, cfg, out, camera_id=camera, analysis_fps=fps or None,
+                            observers=observers, sheet_tiles=sheet_tiles)
     except (FileNotFoundError, KeyError) as exc:
-        console.print(f"[red]error[/] {exc}")
+        console.print(f"[red]error[/] {escape(str(exc))}")
         raise typer.Exit(2) from None
+    finally:
+        if writer is not None:
+            writer.close()
     table = Table(title=f"{video.name}: {result.frames} frames in {result.seconds:.1f} s ({result.detector})")
     for col in ("rule", "events", "first (s)", "last (s)"):
         table.add_column(col)
@@ -120,7 +170,23 @@ def replay(
         lo, hi = result.first_last_by_rule.get(rule_id, (0, 0))
         table.add_row(rule_id, str(n), f"{lo:.1f}", f"{hi:.1f}")
     Console().print(table)
-    console.print(f"events: {result.events_path}")
+    console.print(f"events: {result.events_path}; summary: {out / 'summary.md'}; "
+                  f"contact sheet: {result.contact_sheet} ({result.sheet_tiles} tiles)")
+    if writer is not None:
+        console.print(f"video: {writer.path} ({writer.frames} frames)")
+    if compare:
+        old_events, new_events = (track_log.run_rules(v.rules_for(cam_id)) for v in variants)
+        comparison = cmp.compare_events(old_events, new_events, tolerance_s=tolerance,
+                                        old_name=str(compare[0]), new_name=str(compare[1]))
+        Console().print(cmp.table(comparison))
+        paths = cmp.write_comparison(comparison, out)
+        console.print(f"comparison: {paths[1]}")
+    if expected is not None:
+        scores = scoring.score(expected.events, read_events(result.events_path))
+        Console().print(scoring.table(scores, title=f"{video.name} scored against {labels.name}"))
+        path = scoring.write_scores(scores, out / "scores.json", video=str(video), labels=str(labels),
+                                    camera=cam_id, analysis_fps=result.analysis_fps)
+        console.print(f"scores: {path}")
 
 
 @app.command()
