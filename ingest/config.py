@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from alerts.site import GeoPoint
 from detectors.config import DetectorConfig, MotionConfig, TrackerConfig
+from ingest.onvif.config import OnvifConfig
 
 GENERATED_SCHEME = "generated"
 _NETWORK_SCHEMES = ("rtsp", "rtsps", "http", "https")
@@ -81,6 +82,8 @@ class CameraConfig(BaseModel):
     read_timeout_s: float = Field(default=5, gt=0, le=120, description="A read blocked this long marks the stream lost")
     detector: DetectorConfig | None = Field(default=None, description="Overrides the file-wide detector settings")
     motion: MotionConfig | None = Field(default=None, description="Overrides the file-wide motion-gate settings")
+    onvif: OnvifConfig | None = Field(default=None, description="ONVIF camera: the stream URL comes from "
+                                      "GetStreamUri (url is then the fallback) and its events become sensor events")
 
     @field_validator("url")
     @classmethod

@@ -19,6 +19,7 @@ from alerts.snapshot import SnapshotStore
 
 from ingest.assembly import DetectorCache, build_pipeline
 from ingest.config import CameraConfig
+from ingest.health_events import CameraHealthConfig, CameraHealthTracker, HealthEvents
 from ingest.latest_frames import LatestFrames
 from ingest.siteconfig import WorkerConfig
 from ingest.supervisor import WorkerSupervisor
@@ -43,6 +44,8 @@ class Worker:
         bus_url: str,
         camera_ids: list[str] | None = None,
         health_every_s: float = 10.0,
+        sensors=None,
+        camera_health: CameraHealthConfig | None = None,
     ):
         self.cfg = cfg
         self.data_dir = Path(data_dir)
@@ -55,6 +58,11 @@ class Worker:
             cams = [c for c in cams if c.id in camera_ids]
         self.cameras: list[CameraConfig] = cams
         self.health_every_s = health_every_s
+        # sensors.yaml (ingest.sensors.config.SensorsFile) or None; its camera_health section
+        # wins over the default (health on the bus, alert after 60 s lost).
+        self.sensors_cfg = sensors
+        self.sensor_runtime = None  # ingest.sensors.runtime.SensorRuntime while running
+        self.camera_health = camera_health or (sensors.camera_health if sensors is not None else CameraHealthConfig())
         self.keep_sent_s = 24 * 3600.0  # sent outbox rows kept a day, for forensics
         self.stop_event = threading.Event()
         self.alerts = 0
@@ -80,6 +88,14 @@ class Worker:
         detectors = DetectorCache(self.cfg.base_dir)
         pipelines = {c.id: build_pipeline(self.cfg, c, detectors, snapshots) for c in self.cameras}
         supervisor = WorkerSupervisor(self.cameras, self.cfg.base_dir)
+        health_events = self._health_events(outbox)
+        try:
+            sensors = self._start_sensors(outbox)
+        except Exception:  # e.g. the webhook's port is taken or its token is not set
+            if health_events is not None:
+                health_events.stop()
+            relay.stop()
+            raise
         supervisor.start()
         deadline = time.monotonic() + duration_s if duration_s else None
         next_health = time.monotonic() + self.health_every_s
@@ -91,20 +107,51 @@ class Worker:
                 for frame in supervisor.frames(timeout=0.5, max_s=2):
                     self.frames += 1
                     latest.offer(frame.camera_id, frame.image, frame.t)
-                    for alert in pipelines[frame.camera_id].process(frame):
+                    if sensors is not None:
+                        sensors.on_frame(frame)  # drone telemetry into frame.meta
+                    alerts = pipelines[frame.camera_id].process(frame)
+                    for alert in alerts:
                         outbox.put(alert)
                         self.alerts += 1
+                    if sensors is not None:
+                        sensors.on_camera(frame.camera_id, frame.t, pipelines[frame.camera_id].last_tracks, alerts)
                     if self.stop_event.is_set() or (deadline and time.monotonic() >= deadline):
                         break
+                if health_events is not None and health_events.due(time.monotonic()):
+                    health_events.poll(supervisor.health(), time.time())
+                if sensors is not None:
+                    sensors.tick()
                 if time.monotonic() >= next_health:
                     next_health = time.monotonic() + self.health_every_s
                     self._log_health(supervisor, outbox)
                     outbox.prune(older_than_s=self.keep_sent_s)
         finally:
+            if sensors is not None:
+                sensors.stop()
+            if health_events is not None:
+                health_events.stop()
             supervisor.stop()
             relay.drain(timeout=5)
             relay.stop()
         return WorkerReport(self.frames, self.alerts, outbox.pending_count(), sorted(d.name for d in detectors._by_key.values()))
+
+    def _health_events(self, outbox: Outbox) -> HealthEvents | None:
+        if not self.camera_health.enabled:
+            return None
+        tracker = CameraHealthTracker(
+            self.cfg.site.site.id, self.camera_health, kinds={c.id: c.kind for c in self.cameras},
+            locations={c.id: (c.location.lat, c.location.lon) for c in self.cameras if c.location})
+        return HealthEvents(tracker, bus_url=self.bus_url, emit=outbox.put)
+
+    def _start_sensors(self, outbox: Outbox):
+        if self.sensors_cfg is None:
+            return None
+        from ingest.sensors.runtime import SensorRuntime  # paho is only imported when asked for
+
+        site = self.cfg.site.site
+        self.sensor_runtime = SensorRuntime(self.sensors_cfg, site=site.id, timezone=site.timezone,
+                                            emit=outbox.put, base_dir=self.cfg.base_dir).start()
+        return self.sensor_runtime
 
     def _log_health(self, supervisor: WorkerSupervisor, outbox: Outbox) -> None:
         for cam_id, h in supervisor.health().items():

@@ -1,0 +1,1 @@
+"""Sensors, drone telemetry and their transports (MQTT, webhook) for the worker."""
