@@ -254,6 +254,11 @@ class RtspSource(FrameSource):
 def open_source(cam: CameraConfig, base_dir: Path | None = None) -> FrameSource:
     """The source that reads `cam.url` (files relative to `base_dir`)."""
     kind = cam.source_kind
+    if cam.onvif is not None:
+        from ingest.onvif.client import with_onvif_stream  # zeep is heavy: only when configured
+
+        cam = with_onvif_stream(cam)
+        kind = cam.source_kind
     if kind in ("rtsp", "http"):
         return RtspSource(cam)
     if kind == "generated":

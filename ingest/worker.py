@@ -62,6 +62,7 @@ class Worker:
         # wins over the default (health on the bus, alert after 60 s lost).
         self.sensors_cfg = sensors
         self.sensor_runtime = None  # ingest.sensors.runtime.SensorRuntime while running
+        self.onvif_events = None  # ingest.onvif.adapter.OnvifEventSource when cameras ask for events
         self.camera_health = camera_health or (sensors.camera_health if sensors is not None else CameraHealthConfig())
         self.keep_sent_s = 24 * 3600.0  # sent outbox rows kept a day, for forensics
         self.stop_event = threading.Event()
@@ -126,6 +127,8 @@ class Worker:
                     self._log_health(supervisor, outbox)
                     outbox.prune(older_than_s=self.keep_sent_s)
         finally:
+            if self.onvif_events is not None:
+                self.onvif_events.stop()
             if sensors is not None:
                 sensors.stop()
             if health_events is not None:
@@ -151,6 +154,11 @@ class Worker:
         site = self.cfg.site.site
         self.sensor_runtime = SensorRuntime(self.sensors_cfg, site=site.id, timezone=site.timezone,
                                             emit=outbox.put, base_dir=self.cfg.base_dir).start()
+        if any(c.onvif is not None and c.onvif.events for c in self.cameras):
+            from ingest.onvif.adapter import OnvifEventSource, intake_sink  # zeep only when configured
+
+            # Camera-side analytics (motion, tamper, line crossed) enter like any other sensor.
+            self.onvif_events = OnvifEventSource(self.cameras, intake_sink(self.sensor_runtime.intake)).start()
         return self.sensor_runtime
 
     def _log_health(self, supervisor: WorkerSupervisor, outbox: Outbox) -> None:
