@@ -13,6 +13,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from alerts.site import GeoPoint
+from detectors.calibration import CalibrationConfig
 from detectors.config import DetectorConfig, MotionConfig, TrackerConfig
 from ingest.onvif.config import OnvifConfig
 
@@ -82,6 +83,9 @@ class CameraConfig(BaseModel):
     read_timeout_s: float = Field(default=5, gt=0, le=120, description="A read blocked this long marks the stream lost")
     detector: DetectorConfig | None = Field(default=None, description="Overrides the file-wide detector settings")
     motion: MotionConfig | None = Field(default=None, description="Overrides the file-wide motion-gate settings")
+    calibration: CalibrationConfig | None = Field(
+        default=None, description="Image points with known lat/lon (four or more): alerts then carry the "
+        "objects' ground positions, and the dispatcher routes to the object instead of the camera")
     onvif: OnvifConfig | None = Field(default=None, description="ONVIF camera: the stream URL comes from "
                                       "GetStreamUri (url is then the fallback) and its events become sensor events")
 

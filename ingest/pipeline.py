@@ -16,6 +16,7 @@ from alerts.build import alert_from_event
 from alerts.model import Alert, Location
 from alerts.snapshot import SnapshotStore, annotate
 from detectors.base import Detector
+from detectors.calibration import GroundMapper
 from detectors.config import MotionConfig, TrackerConfig
 from detectors.detections import Detections
 from detectors.motion import MotionGate
@@ -65,6 +66,7 @@ class CameraPipeline:
         self.clock_origin = clock_origin
         self.stats = PipelineStats()
         self.last_tracks = Detections.empty()
+        self._ground: GroundMapper | None = None
 
     def process(self, frame: Frame) -> list[Alert]:
         self.stats.frames += 1
@@ -95,6 +97,7 @@ class CameraPipeline:
             location=location,
             media_time=frame.media_time,
         )
+        alert = self._with_ground_positions(alert, frame)
         if self.snapshots is not None:
             picture = annotate(
                 frame.image,
@@ -107,6 +110,19 @@ class CameraPipeline:
             alert = alert.model_copy(update={"snapshot": self.snapshots.save(alert.alert_id, picture)})
         log.info("alert %s rule=%s camera=%s track=%s", alert.alert_id, event.rule_id, self.camera.id, event.track_id)
         return alert
+
+    def _with_ground_positions(self, alert: Alert, frame: Frame) -> Alert:
+        """Calibrated cameras: each object's lat/lon, and the alert placed at the first object."""
+        if self.camera.calibration is None or not alert.objects:
+            return alert
+        height, width = frame.image.shape[:2]
+        if self._ground is None or self._ground.frame_size != (width, height):
+            self._ground = GroundMapper(self.camera.calibration, (width, height))
+        points = np.array([o.point or ((o.bbox[0] + o.bbox[2]) / 2, o.bbox[3]) for o in alert.objects])
+        geo = self._ground.image_to_geo(points)
+        objects = [o.model_copy(update={"geo": (float(g[0]), float(g[1]))}) for o, g in zip(alert.objects, geo)]
+        location = alert.location.model_copy(update={"lat": float(geo[0][0]), "lon": float(geo[0][1])})
+        return alert.model_copy(update={"objects": objects, "location": location})
 
     def _context(self, event: RuleEvent) -> list:
         """The other tracks in the frame, drawn thin so the operator sees the whole scene."""
