@@ -103,7 +103,8 @@ class WorkerSupervisor:
         w.stop_event = StopFlag(self._ctx)
         w.proc = self._ctx.Process(
             target=run_decoder, name=f"decoder-{w.cam.id}", daemon=True,
-            args=(w.cam.model_dump(mode="json"), str(self.base_dir) if self.base_dir else None,
+            args=(w.cam,  # the model itself: a JSON dump would mask SecretStr passwords
+                  str(self.base_dir) if self.base_dir else None,
                   {"prefix": w.prefix, "slots": self.ring_slots}, w.queue, w.stop_event, self.log_level))
         w.proc.start()
         w.started_at = time.monotonic()
