@@ -49,4 +49,5 @@ def build_pipeline(
         rules=cfg.rules_for(camera.id),
         snapshots=snapshots,
         clock_origin=clock_origin,
+        timezone=cfg.site.site.timezone,
     )

@@ -54,13 +54,15 @@ class CameraPipeline:
         rules: list,
         snapshots: SnapshotStore | None = None,
         clock_origin: float = 0.0,
+        timezone: str = "UTC",
     ):
         self.camera = camera
         self.site_id = site_id
         self.detector = detector
         self.gate = MotionGate(motion) if motion.enabled else None
         self.tracker = Tracker(tracker, fps=camera.analysis_fps)
-        self.engine = RuleEngine(camera.id, rules)
+        # Schedules are local time of the site; the frame clock plus origin gives Unix time.
+        self.engine = RuleEngine(camera.id, rules, timezone=timezone, clock_origin=clock_origin)
         self.snapshots = snapshots
         # Seconds to add to a frame's clock to get Unix time (0 for live streams).
         self.clock_origin = clock_origin

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from typing import Annotated, Literal, get_args
 
-import shapely
 from pydantic import (
     BaseModel,
     ConfigDict,
@@ -21,101 +20,22 @@ from pydantic import (
 )
 from pydantic_core import InitErrorDetails
 
-from detectors.labels import COCO_CLASSES
-
-Severity = Literal["low", "medium", "high", "critical"]
-AnchorName = Literal["bottom_center", "center", "top_center"]
-Point = tuple[float, float]
-
-SLUG = r"^[a-z0-9][a-z0-9_-]{0,63}$"
-
-
-def _check_unit_square(points: list[Point]) -> None:
-    bad = [i for i, (x, y) in enumerate(points) if not (0.0 <= x <= 1.0 and 0.0 <= y <= 1.0)]
-    if bad:
-        raise ValueError(
-            f"point(s) {bad} outside [0, 1]: coordinates are fractions of the frame width/height"
-        )
-
-
-class RuleBase(BaseModel):
-    """Fields every rule kind shares."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    id: str = Field(
-        pattern=SLUG,
-        description="Stable slug (lowercase letters, digits, '-' and '_'); part of alert ids, "
-        "so renaming a rule starts a new alert history.",
-    )
-    name: str = Field(default="", description="Human-readable name shown to operators")
-    enabled: bool = Field(
-        default=True, description="Disabled rules are kept in the file but not run"
-    )
-    version: int = Field(
-        default=1, ge=1, description="Bump when the fence changes meaning; carried on every event"
-    )
-    severity: Severity = Field(default="high", description="Selects the dispatch policy")
-    classes: list[str] = Field(
-        default_factory=lambda: ["person"],
-        min_length=1,
-        description="COCO class names the rule applies to",
-    )
-    min_confidence: float = Field(
-        default=0.3, ge=0, le=1, description="Ignore detections scored below this"
-    )
-    cooldown_s: float = Field(
-        default=30.0,
-        ge=0,
-        description="The same track fires this rule again only after this many seconds; "
-        "a new track fires at once",
-    )
-    anchor: AnchorName = Field(
-        default="bottom_center",
-        description="Point of the box tested against the fence; bottom_center is where feet "
-        "touch the ground, which is what a fence drawn on the ground means",
-    )
-    forget_after_s: float = Field(
-        default=10.0,
-        gt=0,
-        description="Per-track state is dropped when a track has been unseen this long",
-    )
-
-    @field_validator("classes")
-    @classmethod
-    def _known_classes(cls, v: list[str]) -> list[str]:
-        unknown = [c for c in v if c not in COCO_CLASSES]
-        if unknown:
-            raise ValueError(
-                f"unknown class names {unknown}; use COCO names such as person, car, truck"
-            )
-        return v
-
-    @property
-    def display_name(self) -> str:
-        return self.name or self.id
-
-
-class ZoneSpecBase(RuleBase):
-    """Rules about a polygon zone share its field and checks."""
-
-    polygon: list[Point] = Field(
-        description="Zone outline, normalised [x, y] points (concave allowed, not self-crossing)"
-    )
-
-    @field_validator("polygon")
-    @classmethod
-    def _valid_polygon(cls, v: list[Point]) -> list[Point]:
-        if len(v) < 3:
-            raise ValueError(f"polygon needs at least 3 points, got {len(v)}")
-        _check_unit_square(v)
-        poly = shapely.Polygon(v)
-        if not shapely.is_valid(poly):
-            raise ValueError(f"polygon is not simple: {shapely.is_valid_reason(poly)}")
-        if poly.area <= 0:
-            raise ValueError("polygon has no area (points are collinear or repeated)")
-        return v
-
+# Re-exported: other packages import the shared pieces from here.
+from rules.spec_base import (  # noqa: F401
+    SLUG,
+    AnchorName,
+    Point,
+    RuleBase,
+    Severity,
+    ZoneSpecBase,
+    _check_unit_square,
+)
+from rules.spec_motion import (
+    FastMovingSpec,
+    StationarySpec,
+    ZoneEntranceSpec,
+    ZoneExitSpec,
+)
 
 class ZoneIntrusionSpec(ZoneSpecBase):
     """Fires once per track when its anchor has stayed inside `polygon` for `min_inside_s`."""
@@ -221,9 +141,26 @@ class TripwireSpec(RuleBase):
         return v
 
 
-RULE_SPECS = (ZoneIntrusionSpec, TripwireSpec, LoiteringSpec, CrowdingSpec)
+RULE_SPECS = (
+    ZoneIntrusionSpec,
+    TripwireSpec,
+    LoiteringSpec,
+    CrowdingSpec,
+    FastMovingSpec,
+    StationarySpec,
+    ZoneEntranceSpec,
+    ZoneExitSpec,
+)
 RuleSpec = Annotated[
-    ZoneIntrusionSpec | TripwireSpec | LoiteringSpec | CrowdingSpec, Field(discriminator="kind")
+    ZoneIntrusionSpec
+    | TripwireSpec
+    | LoiteringSpec
+    | CrowdingSpec
+    | FastMovingSpec
+    | StationarySpec
+    | ZoneEntranceSpec
+    | ZoneExitSpec,
+    Field(discriminator="kind"),
 ]
 RULE_KIND_NAMES: tuple[str, ...] = tuple(
     get_args(spec.model_fields["kind"].annotation)[0] for spec in RULE_SPECS

@@ -43,8 +43,7 @@ def test_example_site_file_is_valid():
     from pathlib import Path
 
     path = Path(__file__).parents[2] / "configs" / "rules.yaml"
-    if not path.exists():
-        pytest.skip("no example rules file")
+    assert path.exists(), "configs/rules.yaml is the documented example site"
     load_model(RulesFile, path)
 
 
@@ -161,7 +160,10 @@ def test_all_kinds_load_and_schema_has_discriminator(tmp_path):
     assert [r.kind for r in rf.cameras["gate"].rules] == ["loitering", "crowding"]
     schema = RulesFile.model_json_schema()
     mapping = schema["$defs"]["CameraRules"]["properties"]["rules"]["items"]["discriminator"]
-    assert set(mapping["mapping"]) == {"zone_intrusion", "tripwire", "loitering", "crowding"}
+    assert set(mapping["mapping"]) == {
+        "zone_intrusion", "tripwire", "loitering", "crowding",
+        "fast_moving", "stationary", "zone_entrance", "zone_exit",
+    }
     assert schema["$defs"]["TripwireSpec"]["properties"]["direction"]["description"]
 
 
