@@ -10,12 +10,19 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
+from api import errors
 from api.config import load_api_config
 from api.dispatch.engine import DispatchEngine
-from api.push import PushHub
-from api.routes import alerts, console, health, orders, reports, streams
+from api.push import PushHub, fanout
+from api.ratelimit import RateLimiter
+from api.receipts import Receipts
+from api.routes import (
+    alerts, console, console_fences, console_patrol, console_site, console_unit, health, operations, orders, reports,
+    streams,
+)
 from api.settings import Settings
 from api.store import make_engine, make_session_factory, migrate
+from api.webhooks import WebhookChannel
 
 log = logging.getLogger(__name__)
 
@@ -55,10 +62,27 @@ def create_app(settings: Settings | None = None, clock: Callable[[], float] | No
         sessions = make_session_factory(db)
         hub = PushHub()
         hub.bind(asyncio.get_running_loop())
-        engine = DispatchEngine(sessions, config, clock, push=hub.publish)
+        receipts = Receipts(sessions, clock)
+        limiter = RateLimiter(settings.position_rate_per_s, settings.position_burst, clock)
+        channels: list = [hub.publish]
+        webhooks = WebhookChannel(settings.webhooks, receipts, clock) if settings.webhooks else None
+        if webhooks is not None:
+            channels.append(webhooks.publish)
+        engine = DispatchEngine(sessions, config, clock)
+        mqtt_bridge = None
+        if settings.mqtt_url:
+            from api.mqtt import MqttBridge
+
+            mqtt_bridge = MqttBridge(settings.mqtt_url, engine, limiter, receipts, group=settings.group_id)
+            channels.append(mqtt_bridge.publish)
+        engine.push = fanout(*channels)
         engine.upsert_responders(config.responders.responders)
         app.state.settings, app.state.config, app.state.sessions = settings, config, sessions
         app.state.hub, app.state.engine, app.state.dispatcher = hub, engine, None
+        app.state.receipts, app.state.position_limiter = receipts, limiter
+        app.state.mqtt, app.state.webhooks = mqtt_bridge, webhooks
+        if mqtt_bridge is not None:
+            mqtt_bridge.start()
         tick_stop = tick_thread = None
         if start_background:
             from api.dispatcher import start_tick_thread
@@ -76,10 +100,18 @@ def create_app(settings: Settings | None = None, clock: Callable[[], float] | No
                 await asyncio.to_thread(app.state.dispatcher.stop)
             if engine.producer is not None:
                 engine.producer.close()
+            if mqtt_bridge is not None:
+                await asyncio.to_thread(mqtt_bridge.stop)
+            if webhooks is not None:
+                await asyncio.to_thread(webhooks.close)
+            await asyncio.to_thread(receipts.close)
             db.dispose()
 
     app = FastAPI(title="Lookout API", version="0.1.0", lifespan=lifespan)
     app.state.settings = settings
-    for r in (health.router, alerts.router, orders.router, reports.router, streams.router, console.router):
+    errors.install(app)
+    for r in (health.router, alerts.router, operations.router, orders.router, reports.router, streams.router,
+              console_site.router, console_unit.router, console_fences.router, console_patrol.router,
+              console.router):  # console last: it serves /{page}.html
         app.include_router(r)
     return app

@@ -21,6 +21,7 @@ ROLES = ("operator", "engineer", "unit", "service", "admin")
 class Principal:
     role: str
     subject: str
+    node: str | None = None  # org node: the user sees incidents of this node and below
 
     def owns_unit(self, unit_id: str) -> bool:
         """Units act only for themselves; other roles that passed `require` act for anyone."""
@@ -36,7 +37,7 @@ def _lookup(settings: Settings, token: str) -> Principal | None:
     for known, info in settings.tokens.items():
         # Compare every token in constant time so response timing does not leak prefixes.
         if hmac.compare_digest(known.encode(), token.encode()):
-            found = Principal(info.role, info.subject)
+            found = Principal(info.role, info.subject, info.node)
     return found
 
 

@@ -8,6 +8,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from alerts.site import GeoPoint
+from api.org import OrgFile
 from rules.configfile import load_model
 
 ResponderType = Literal[
@@ -43,6 +44,7 @@ class Responder(BaseModel):
     position: GeoPoint | None = Field(default=None, description="Initial position; live updates replace it")
     post: GeoPoint | None = Field(default=None, description="Duty post, used when the live position is stale")
     status: Literal["available", "busy", "off_duty"] = Field(default="available", description="Availability")
+    node: str | None = Field(default=None, description="Org node (org.yaml) the unit belongs to; unset: none")
 
     @model_validator(mode="after")
     def _defaults_from_type(self) -> "Responder":
@@ -97,6 +99,15 @@ def _default_policies() -> dict[str, Policy]:
     }
 
 
+class PointOfInterest(BaseModel):
+    """A place that needs cover even before any alert came from it (a gate, a fence, a camera)."""
+
+    model_config = ConfigDict(extra="forbid")
+    id: str = Field(min_length=1, max_length=128, description="Name shown in the coverage report")
+    lat: float = Field(ge=-90, le=90, description="Latitude, WGS84 degrees")
+    lon: float = Field(ge=-180, le=180, description="Longitude, WGS84 degrees")
+
+
 class DispatchFile(BaseModel):
     """`dispatch.yaml`."""
 
@@ -107,13 +118,17 @@ class DispatchFile(BaseModel):
     detour_factor: float = Field(default=1.3, ge=1.0, description="Straight-line distance × this = path length")
     position_stale_s: float = Field(default=300, gt=0, description="Live positions older than this count as unknown")
     incident_window_s: float = Field(default=120, ge=0, description="Alerts of one source and zone within this join one incident")
+    points_of_interest: list[PointOfInterest] = Field(
+        default_factory=list, description="Places the coverage report checks besides the alert locations seen"
+    )
 
 
 class ApiConfig(BaseModel):
-    """Both files, as the service uses them."""
+    """The api's files, as the service uses them."""
 
     responders: RespondersFile = Field(default_factory=RespondersFile)
     dispatch: DispatchFile = Field(default_factory=DispatchFile)
+    org: OrgFile = Field(default_factory=OrgFile)
 
 
 def load_api_config(config_dir: Path | str) -> ApiConfig:
@@ -124,4 +139,10 @@ def load_api_config(config_dir: Path | str) -> ApiConfig:
         out.responders = load_model(RespondersFile, d / "responders.yaml")
     if (d / "dispatch.yaml").exists():
         out.dispatch = load_model(DispatchFile, d / "dispatch.yaml")
+    if (d / "org.yaml").exists():
+        out.org = load_model(OrgFile, d / "org.yaml")
+        nodes = {n.id for n in out.org.nodes}
+        for r in out.responders.responders:
+            if r.node is not None and r.node not in nodes:
+                raise ValueError(f"{d / 'responders.yaml'}: responder {r.id!r}: node {r.node!r} is not in org.yaml")
     return out

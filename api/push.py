@@ -10,6 +10,7 @@ import asyncio
 import json
 import logging
 import threading
+from collections.abc import Callable
 from typing import Any
 
 log = logging.getLogger(__name__)
@@ -91,3 +92,16 @@ def sse(event: str, data: Any, event_id: str | int | None = None) -> str:
     """One server-sent event frame."""
     head = f"id: {event_id}\n" if event_id is not None else ""
     return f"{head}event: {event}\ndata: {json.dumps(data, separators=(',', ':'))}\n\n"
+
+
+def fanout(*channels: Callable[[dict[str, Any]], None]) -> Callable[[dict[str, Any]], None]:
+    """One push callable for the engine over several channels; a failing channel never starves the others."""
+
+    def push(event: dict[str, Any]) -> None:
+        for ch in channels:
+            try:
+                ch(event)
+            except Exception:
+                log.exception("push channel %r failed for %s", ch, event.get("type"))
+
+    return push

@@ -8,31 +8,45 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from api.dispatch.states import OPEN
-from api.dispatch.views import alert_view, incident_view, order_view
-from api.store.models import AlertRow, IncidentRow, OrderRow
+from api.dispatch.views import (
+    alert_view, audit_view, delivery_view, event_view, incident_view, order_view, responder_view,
+)
+from api.store.models import AlertRow, AuditRow, DeliveryRow, IncidentRow, OrderEventRow, OrderRow, ResponderRow
 
 
-def list_alerts(s: Session, limit: int = 100, since: float | None = None) -> list[dict[str, Any]]:
+def list_alerts(s: Session, limit: int = 100, since: float | None = None,
+                nodes: set[str] | None = None) -> list[dict[str, Any]]:
+    """`nodes`: only alerts of incidents in these org nodes (None: all)."""
     q = select(AlertRow).order_by(AlertRow.received_at.desc()).limit(limit)
     if since is not None:
         q = q.where(AlertRow.received_at >= since)
+    if nodes is not None:
+        q = q.join(IncidentRow, IncidentRow.id == AlertRow.incident_id).where(IncidentRow.node.in_(sorted(nodes)))
     return [alert_view(a) for a in s.scalars(q)]
 
 
-def get_alert(s: Session, alert_id: str) -> AlertRow | None:
-    return s.get(AlertRow, alert_id)
+def get_alert(s: Session, alert_id: str, nodes: set[str] | None = None) -> AlertRow | None:
+    a = s.get(AlertRow, alert_id)
+    if a is not None and nodes is not None:
+        inc = s.get(IncidentRow, a.incident_id) if a.incident_id is not None else None
+        if inc is None or inc.node not in nodes:
+            return None  # outside the user's part of the organisation: as if it did not exist
+    return a
 
 
-def list_incidents(s: Session, status: str | None = None, limit: int = 100) -> list[dict[str, Any]]:
+def list_incidents(s: Session, status: str | None = None, limit: int = 100,
+                   nodes: set[str] | None = None) -> list[dict[str, Any]]:
     q = select(IncidentRow).order_by(IncidentRow.id.desc()).limit(limit)
     if status:
         q = q.where(IncidentRow.status == status)
+    if nodes is not None:
+        q = q.where(IncidentRow.node.in_(sorted(nodes)))
     return [incident_view(i) for i in s.scalars(q)]
 
 
 def list_orders(
     s: Session, *, responder_id: str | None = None, open_only: bool = False,
-    incident_id: int | None = None, limit: int = 200,
+    incident_id: int | None = None, limit: int = 200, nodes: set[str] | None = None,
 ) -> list[dict[str, Any]]:
     q = (
         select(OrderRow, IncidentRow).join(IncidentRow, IncidentRow.id == OrderRow.incident_id)
@@ -44,4 +58,37 @@ def list_orders(
         q = q.where(OrderRow.state.in_([x.value for x in OPEN]))
     if incident_id is not None:
         q = q.where(OrderRow.incident_id == incident_id)
+    if nodes is not None:
+        q = q.where(IncidentRow.node.in_(sorted(nodes)))
     return [order_view(o, i) for o, i in s.execute(q).all()]
+
+
+def incident_detail(s: Session, incident_id: int, nodes: set[str] | None = None) -> dict[str, Any] | None:
+    inc = s.get(IncidentRow, incident_id)
+    if inc is None or (nodes is not None and inc.node not in nodes):
+        return None
+    out = incident_view(inc)
+    out["alerts"] = [alert_view(a) for a in s.scalars(
+        select(AlertRow).where(AlertRow.incident_id == incident_id).order_by(AlertRow.received_at))]
+    out["orders"] = [order_view(o) for o in s.scalars(
+        select(OrderRow).where(OrderRow.incident_id == incident_id).order_by(OrderRow.id))]
+    out["events"] = [event_view(e) for e in s.scalars(
+        select(OrderEventRow).where(OrderEventRow.incident_id == incident_id).order_by(OrderEventRow.id))]
+    return out
+
+
+def list_responders(s: Session, now: float, stale_s: float) -> list[dict[str, Any]]:
+    return [responder_view(r, now, stale_s) for r in s.scalars(select(ResponderRow).order_by(ResponderRow.id))]
+
+
+def audit(s: Session, since: float | None, limit: int) -> dict[str, Any]:
+    qe = select(OrderEventRow).order_by(OrderEventRow.id.desc()).limit(limit)
+    qa = select(AuditRow).order_by(AuditRow.id.desc()).limit(limit)
+    if since is not None:
+        qe, qa = qe.where(OrderEventRow.at >= since), qa.where(AuditRow.at >= since)
+    return {"order_events": [event_view(e) for e in s.scalars(qe)], "changes": [audit_view(a) for a in s.scalars(qa)]}
+
+
+def deliveries(s: Session, order_id: int) -> list[dict[str, Any]]:
+    q = select(DeliveryRow).where(DeliveryRow.order_id == order_id).order_by(DeliveryRow.id)
+    return [delivery_view(d) for d in s.scalars(q)]

@@ -17,6 +17,16 @@ class TokenInfo(BaseModel):
     model_config = ConfigDict(extra="forbid")
     role: Role = Field(description="What the bearer may do")
     subject: str = Field(description="Who: a user name, or the responder id for role `unit`")
+    node: str | None = Field(default=None, description="Org node (org.yaml): sees incidents of it and below")
+
+
+class WebhookTarget(BaseModel):
+    """An external push gateway: order events are POSTed as JSON, signed with HMAC-SHA256."""
+
+    model_config = ConfigDict(extra="forbid")
+    url: str = Field(pattern=r"^https?://", description="Where order events are POSTed")
+    secret: str = Field(min_length=16, repr=False, description="HMAC key; never logged")
+    units: list[str] | None = Field(default=None, description="Only these units' orders; unset: every unit")
 
 
 def _default_bus_url() -> str:
@@ -34,11 +44,21 @@ class Settings(BaseSettings):
     host: str = Field(default="127.0.0.1", description="Listen address")
     port: int = Field(default=8080, description="Listen port")
     tokens: dict[str, TokenInfo] = Field(
-        default_factory=dict, description='JSON: {"token": {"role": "operator", "subject": "alice"}}'
+        default_factory=dict, repr=False, description='JSON: {"token": {"role": "operator", "subject": "alice"}}'
     )
     dispatcher_enabled: bool = Field(default=True, description="Consume the alert topic in this process")
     group_id: str = Field(default="lookout-dispatcher", description="Consumer group of the dispatcher")
     tick_interval_s: float = Field(default=1.0, description="How often deadlines are checked (wall seconds)")
     sse_keepalive_s: float = Field(
         default=15.0, gt=0, description="Comment frame interval on idle streams, so proxies and clients see a live link"
+    )
+    position_rate_per_s: float = Field(
+        default=1.0, gt=0, description="Position updates per second each unit may send (REST and MQTT) on average"
+    )
+    position_burst: int = Field(default=10, ge=1, description="Position updates a unit may send at once")
+    mqtt_url: str | None = Field(
+        default=None, description="mqtt://host:port of the broker for unit positions and order push; unset: off"
+    )
+    webhooks: list[WebhookTarget] = Field(
+        default_factory=list, description='JSON: [{"url": "https://gw/push", "secret": "..."}] push gateways'
     )

@@ -25,8 +25,10 @@ from alerts.bus import BusError, Producer
 from alerts.model import DISPATCH_EVENTS_TOPIC, Alert
 from api.config import ApiConfig, DispatchFile, Policy, Responder
 from api.dispatch import selection
+from api.dispatch.selection import RANK_COLUMNS
 from api.dispatch.states import ACTIONS, AWAITING_ACK, AWAITING_ARRIVAL, OPEN, OrderState, check
 from api.dispatch.views import alert_view, event_view, incident_view, order_view
+from api.org import Org
 from api.store.models import AlertRow, IncidentRow, OrderEventRow, OrderRow, ResponderRow
 
 log = logging.getLogger(__name__)
@@ -60,6 +62,7 @@ class DispatchEngine:
     ):
         self.sessions = session_factory
         self.config: DispatchFile = config.dispatch if isinstance(config, ApiConfig) else config
+        self.org = Org(config.org) if isinstance(config, ApiConfig) else Org()
         self.clock = clock
         self.push = push
         self.producer = producer
@@ -77,7 +80,17 @@ class DispatchEngine:
         with self._lock:
             with self.sessions() as s, s.begin():
                 yield s, out
+                self._mark_drills(s, out)
             self._emit(out)
+
+    @staticmethod
+    def _mark_drills(s: Session, out: list[dict[str, Any]]) -> None:
+        """Every event of a drill incident says so at the top level: no unit or console may mistake it."""
+        for ev in out:
+            iid = ev.get("incident_id")
+            inc = s.get(IncidentRow, iid) if iid is not None else None
+            if inc is not None and inc.drill:
+                ev["drill"] = True
 
     def _emit(self, events: list[dict[str, Any]]) -> None:
         for ev in events:
@@ -122,9 +135,12 @@ class DispatchEngine:
         """Config is the source of identity; live position stays when a unit is already known."""
         with self._tx() as (s, _):
             for r in responders:
-                row = s.get(ResponderRow, r.id) or ResponderRow(id=r.id)
+                row = s.get(ResponderRow, r.id)
+                if row is None:
+                    # The file's status is the initial one; later changes (REST, MQTT) survive restarts.
+                    row = ResponderRow(id=r.id, status=r.status)
                 row.name, row.type, row.tier, row.speed_mps = r.name, r.type, int(r.tier), float(r.speed_mps)  # type: ignore[arg-type]
-                row.status = r.status
+                row.node = r.node
                 row.post_lat, row.post_lon = (r.post.lat, r.post.lon) if r.post else (None, None)
                 if r.position is not None and row.position_at is None:
                     row.lat, row.lon, row.position_at = r.position.lat, r.position.lon, self.clock()
@@ -172,6 +188,7 @@ class DispatchEngine:
             IncidentRow.source_id == alert.source.id,
             IncidentRow.zone.is_(None) if zone is None else IncidentRow.zone == zone,
             IncidentRow.status == "open",
+            IncidentRow.drill.is_(bool(alert.drill)),  # a drill never joins a real incident, nor the reverse
             IncidentRow.last_observed_at >= observed - window,
         ).order_by(IncidentRow.id.desc()).limit(1)
         inc = s.scalars(q).first()
@@ -181,7 +198,8 @@ class DispatchEngine:
         if inc is None:
             inc = IncidentRow(
                 source_id=alert.source.id, zone=zone, severity=alert.rule.severity, lat=lat, lon=lon,
-                status="open", opened_at=now, last_observed_at=observed, alert_count=1,
+                status="open", opened_at=now, last_observed_at=observed, alert_count=1, drill=bool(alert.drill),
+                node=self.org.node_of_site(alert.site),
             )
             s.add(inc)
             s.flush()
@@ -214,35 +232,51 @@ class DispatchEngine:
         self, s: Session, inc: IncidentRow, policy: Policy, tier: int, n: int, out: list, reason: str
     ) -> list[OrderRow]:
         now = self.clock()
-        tried = set(s.scalars(select(OrderRow.responder_id).where(OrderRow.incident_id == inc.id)))
-        picks = selection.select(
-            s.scalars(select(ResponderRow)), n, tier=tier,
-            target=(inc.lat, inc.lon) if inc.lat is not None and inc.lon is not None else None,
-            now=now, detour_factor=self.config.detour_factor, stale_s=self.config.position_stale_s,
-            exclude=tried | self._busy_ids(s),
-        )
+        exclude = set(s.scalars(select(OrderRow.responder_id).where(OrderRow.incident_id == inc.id)))
+        exclude |= self._busy_ids(s)
+        scopes, picks = self.org.scopes(inc.node), []
+        for level, (node, nodes) in enumerate(scopes):
+            # Plain column rows of this tier's available units: no ORM objects for thousands of units.
+            q = select(*(getattr(ResponderRow, c) for c in RANK_COLUMNS)).where(
+                ResponderRow.tier == tier, ResponderRow.status == "available")
+            if nodes is not None:
+                q = q.where(ResponderRow.node.in_(sorted(nodes)))
+            picks = selection.select(
+                s.execute(q), n, tier=tier,
+                target=(inc.lat, inc.lon) if inc.lat is not None and inc.lon is not None else None,
+                now=now, detour_factor=self.config.detour_factor, stale_s=self.config.position_stale_s,
+                exclude=exclude)
+            deadline = policy.arrival_deadline_s.get(tier)
+            if level + 1 == len(scopes) or (picks and (deadline is None or picks[0].eta.seconds <= deadline)):
+                break
+            # The node cannot meet this tier: one level up, and the command room hears of it.
+            self._audit(s, out, incident_id=inc.id, order=None, kind="alarm", actor=SYSTEM, origin="dispatcher",
+                        old=None, new=None, detail={"reason": f"tier {tier} cannot be met at {node}; escalated to "
+                                                              f"{scopes[level + 1][0]}", "tier": tier})
         if not picks:
             why = (f"no available tier {tier} responder" if inc.lat is not None
                    else f"incident has no location; cannot estimate tier {tier} ETAs")
             self._audit(s, out, incident_id=inc.id, order=None, kind="alarm", actor=SYSTEM, origin="dispatcher",
                         old=None, new=None, detail={"reason": why, "tier": tier})
             return []
-        made = []
-        for c in picks:
-            o = OrderRow(
-                incident_id=inc.id, responder_id=c.responder_id, tier=tier, state=OrderState.pending.value,
-                created_at=now, updated_at=now, ack_deadline_at=now + policy.ack_deadline_s,
-                # Each order gets the full tier budget from its creation; a replacement is already
-                # late against the incident, which the reports (measured from opened_at) show.
-                arrival_deadline_at=now + policy.arrival_deadline_s[tier],  # type: ignore[index]
-                eta_s=c.eta.seconds, distance_m=c.eta.distance_m, position_source=c.eta.source,
-            )
-            s.add(o)
-            s.flush()
-            self._audit(s, out, incident_id=inc.id, order=o, kind="state", actor=SYSTEM, origin="dispatcher",
-                        old=None, new=o.state, detail={"reason": reason, "eta_s": c.eta.seconds})
-            made.append(o)
-        return made
+        return [self._make_order(s, out, inc, policy, tier, c, reason) for c in picks]
+
+    def _make_order(self, s: Session, out: list, inc: IncidentRow, policy: Policy, tier: int,
+                    c: selection.Candidate, reason: str, actor: str = SYSTEM, origin: str = "dispatcher") -> OrderRow:
+        now = self.clock()
+        o = OrderRow(
+            incident_id=inc.id, responder_id=c.responder_id, tier=tier, state=OrderState.pending.value,
+            created_at=now, updated_at=now, ack_deadline_at=now + policy.ack_deadline_s,
+            # Each order gets the full tier budget from its creation; a replacement is already
+            # late against the incident, which the reports (measured from opened_at) show.
+            arrival_deadline_at=now + policy.arrival_deadline_s.get(tier, policy.ack_deadline_s),
+            eta_s=c.eta.seconds, distance_m=c.eta.distance_m, position_source=c.eta.source,
+        )
+        s.add(o)
+        s.flush()
+        self._audit(s, out, incident_id=inc.id, order=o, kind="state", actor=actor, origin=origin,
+                    old=None, new=o.state, detail={"reason": reason, "eta_s": c.eta.seconds})
+        return o
 
     def _lock_order(self, s: Session, order_id: int) -> OrderRow:
         o = s.scalars(select(OrderRow).where(OrderRow.id == order_id).with_for_update()).first()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from api.store.models import AlertRow, IncidentRow, OrderEventRow, OrderRow
+from api.store.models import AlertRow, AuditRow, DeliveryRow, IncidentRow, OrderEventRow, OrderRow, ResponderRow
 
 
 def order_view(o: OrderRow, inc: IncidentRow | None = None) -> dict[str, Any]:
@@ -17,7 +17,8 @@ def order_view(o: OrderRow, inc: IncidentRow | None = None) -> dict[str, Any]:
     }
     if inc is not None:
         # Where to go and why: a unit should not need a second request to act on an order.
-        out.update(lat=inc.lat, lon=inc.lon, zone=inc.zone, severity=inc.severity, source_id=inc.source_id)
+        out.update(lat=inc.lat, lon=inc.lon, zone=inc.zone, severity=inc.severity, source_id=inc.source_id,
+                   drill=bool(inc.drill))
     return out
 
 
@@ -25,7 +26,8 @@ def incident_view(i: IncidentRow) -> dict[str, Any]:
     return {
         "id": i.id, "source_id": i.source_id, "zone": i.zone, "severity": i.severity, "lat": i.lat,
         "lon": i.lon, "status": i.status, "opened_at": i.opened_at, "last_observed_at": i.last_observed_at,
-        "alert_count": i.alert_count, "closed_at": i.closed_at,
+        "alert_count": i.alert_count, "closed_at": i.closed_at, "drill": bool(i.drill),
+        "node": i.node,
     }
 
 
@@ -47,3 +49,23 @@ def event_view(e: OrderEventRow) -> dict[str, Any]:
         "actor": e.actor, "origin": e.origin, "old_state": e.old_state, "new_state": e.new_state,
         "detail": e.detail,
     }
+
+
+def responder_view(r: ResponderRow, now: float, stale_s: float) -> dict[str, Any]:
+    """`position_stale`: no live position, or older than `position_stale_s` (ETA then uses the post)."""
+    stale = r.position_at is None or now - r.position_at > stale_s
+    return {
+        "id": r.id, "name": r.name, "type": r.type, "tier": r.tier, "speed_mps": r.speed_mps,
+        "status": r.status, "status_at": r.status_at, "post_lat": r.post_lat, "post_lon": r.post_lon,
+        "lat": r.lat, "lon": r.lon, "position_at": r.position_at, "position_stale": stale, "node": r.node,
+    }
+
+
+def audit_view(a: AuditRow) -> dict[str, Any]:
+    return {"id": a.id, "at": a.at, "actor": a.actor, "origin": a.origin, "action": a.action,
+            "target": a.target, "detail": a.detail}
+
+
+def delivery_view(d: DeliveryRow) -> dict[str, Any]:
+    return {"id": d.id, "order_id": d.order_id, "event_id": d.event_id, "channel": d.channel,
+            "target": d.target, "status": d.status, "at": d.at, "detail": d.detail}

@@ -6,7 +6,7 @@ import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import StreamingResponse
 
@@ -45,11 +45,12 @@ async def _live(sub: Subscription, first: list[dict[str, Any]], keepalive_s: flo
 
 
 @router.get("/units/{unit_id}/stream")
-async def unit_stream(unit_id: str, engine: DispatchEngine = Depends(get_engine), hub: PushHub = Depends(get_hub),
-                      settings: Settings = Depends(get_settings),
+async def unit_stream(unit_id: str, request: Request, engine: DispatchEngine = Depends(get_engine),
+                      hub: PushHub = Depends(get_hub), settings: Settings = Depends(get_settings),
                       who: Principal = Depends(require("unit", "operator", allow_query=True))) -> StreamingResponse:
     """Orders for one unit. On connect: every open order first, so a reconnecting unit misses nothing."""
     forbid_other_unit(who, unit_id)
+    receipts = request.app.state.receipts
     # Subscribe before reading the backlog: an order made in between arrives twice, never zero times.
     sub = hub.subscribe_unit(unit_id)
     backlog = await run_in_threadpool(engine.open_orders, unit_id)
@@ -58,7 +59,10 @@ async def unit_stream(unit_id: str, engine: DispatchEngine = Depends(get_engine)
     async def delivered(ev: dict[str, Any]) -> None:
         # Delivery to the unit itself is what "notified" means; an operator watching is not delivery.
         order = ev.get("order")
-        if ev.get("type") == "order" and order and order["state"] == "pending":
+        if ev.get("type") != "order" or not order:
+            return
+        receipts.record_event(ev, "sse", f"unit:{unit_id}", "delivered", {"replay": bool(ev.get("replay"))})
+        if order["state"] == "pending":
             await run_in_threadpool(engine.mark_notified, order["id"])
 
     return StreamingResponse(_live(sub, first, settings.sse_keepalive_s, delivered if who.role == "unit" else None),

@@ -8,11 +8,14 @@ from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
-from api.store.models import AlertRow, Base, IncidentRow, OrderEventRow, OrderRow, ResponderRow
+from api.store.guard import AppendOnlyViolation, install_append_only_guard
+from api.store.models import (
+    AlertRow, AuditRow, Base, DeliveryRow, IncidentRow, OrderEventRow, OrderRow, ResponderRow,
+)
 
 __all__ = [
-    "AlertRow", "Base", "IncidentRow", "OrderEventRow", "OrderRow", "ResponderRow",
-    "make_engine", "make_session_factory", "migrate",
+    "AlertRow", "AppendOnlyViolation", "AuditRow", "Base", "DeliveryRow", "IncidentRow", "OrderEventRow",
+    "OrderRow", "ResponderRow", "make_engine", "make_session_factory", "migrate",
 ]
 
 _PKG = Path(__file__).resolve().parent.parent
@@ -39,7 +42,9 @@ def make_engine(db_url: str) -> Engine:
 
 def make_session_factory(db_url_or_engine: str | Engine) -> sessionmaker[Session]:
     engine = make_engine(db_url_or_engine) if isinstance(db_url_or_engine, str) else db_url_or_engine
-    return sessionmaker(engine, expire_on_commit=False)
+    factory = sessionmaker(engine, expire_on_commit=False)
+    install_append_only_guard(factory)
+    return factory
 
 
 def migrate(db_url: str) -> None:

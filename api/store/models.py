@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import JSON, Double, ForeignKey, Index, Integer, String
+from sqlalchemy import JSON, Boolean, Double, ForeignKey, Index, Integer, String, false
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -36,11 +36,14 @@ class IncidentRow(Base):
     severity: Mapped[str] = mapped_column(String(16))
     lat: Mapped[float | None] = mapped_column(Double)
     lon: Mapped[float | None] = mapped_column(Double)
-    status: Mapped[str] = mapped_column(String(16), default="open")  # open | resolved
+    status: Mapped[str] = mapped_column(String(16), default="open")  # open | resolved | stood_down
     opened_at: Mapped[float] = mapped_column(Double)  # clock time of the first alert: reports start here
     last_observed_at: Mapped[float] = mapped_column(Double)  # alert time, for grouping
     alert_count: Mapped[int] = mapped_column(Integer, default=1)
     closed_at: Mapped[float | None] = mapped_column(Double)
+    # A drill runs through the same engine; the flag follows it into views, pushes and reports.
+    drill: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    node: Mapped[str | None] = mapped_column(String(64), index=True)  # org node of the alert's site
 
     __table_args__ = (Index("ix_incidents_group", "source_id", "zone", "status"),)
 
@@ -93,3 +96,32 @@ class ResponderRow(Base):
     lat: Mapped[float | None] = mapped_column(Double)
     lon: Mapped[float | None] = mapped_column(Double)
     position_at: Mapped[float | None] = mapped_column(Double)
+    status_at: Mapped[float | None] = mapped_column(Double)
+    node: Mapped[str | None] = mapped_column(String(64))  # org node the unit belongs to
+
+
+class AuditRow(Base):
+    """Append-only record of changes that are not order transitions (unit status, operator actions)."""
+
+    __tablename__ = "audit_log"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    at: Mapped[float] = mapped_column(Double, index=True)
+    actor: Mapped[str] = mapped_column(String(128))
+    origin: Mapped[str] = mapped_column(String(128))
+    action: Mapped[str] = mapped_column(String(48))
+    target: Mapped[str] = mapped_column(String(128))
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class DeliveryRow(Base):
+    """A delivery receipt: an order event handed to a push channel and what the channel said."""
+
+    __tablename__ = "deliveries"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"), index=True)
+    event_id: Mapped[int | None] = mapped_column(Integer)
+    channel: Mapped[str] = mapped_column(String(16))  # sse | mqtt | webhook
+    target: Mapped[str] = mapped_column(String(256))  # unit stream, topic, or gateway URL
+    status: Mapped[str] = mapped_column(String(16))  # delivered | failed
+    at: Mapped[float] = mapped_column(Double)
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)

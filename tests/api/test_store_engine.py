@@ -35,7 +35,7 @@ def test_migrations_from_empty_and_again(db_url):
         names = set(inspect(eng).get_table_names())
         assert {"alerts", "incidents", "orders", "order_events", "responders", "alembic_version"} <= names
         with eng.connect() as c:
-            assert c.execute(text("select version_num from alembic_version")).scalar() == "0001"
+            assert c.execute(text("select version_num from alembic_version")).scalar() == "0003"
     finally:
         eng.dispose()
 
