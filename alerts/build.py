@@ -74,3 +74,31 @@ def alert_from_event(
         evidence=_plain(dict(event.evidence)),
         media_time=media_time,
     )
+
+
+def follow_up(
+    alert: Alert,
+    lifecycle: str,
+    *,
+    observed_at: datetime,
+    emitted_at: datetime | None = None,
+    **changes: Any,
+) -> Alert:
+    """The next lifecycle message of `alert` ("update" or "end"): same alert_id, next sequence.
+
+    `changes` replace fields (e.g. `evidence` with the longer dwell, `objects`, `snapshot`).
+    An end also gets `ended_at` (the observation time unless given).
+    """
+    if lifecycle not in ("update", "end"):
+        raise ValueError(f"a follow-up is an update or an end, not {lifecycle!r}")
+    if alert.lifecycle == "end":
+        raise ValueError(f"alert {alert.alert_id} has ended; it gets no further messages")
+    if lifecycle == "end":
+        changes.setdefault("ended_at", observed_at)
+    return alert.model_copy(update={
+        **changes,
+        "lifecycle": lifecycle,
+        "sequence": alert.sequence + 1,
+        "observed_at": observed_at,
+        "emitted_at": emitted_at if emitted_at is not None else datetime.now(timezone.utc),
+    })

@@ -58,6 +58,9 @@ class Location(_Model):
     zone: str | None = None
 
 
+Lifecycle = Literal["start", "update", "end"]
+
+
 class Alert(_Model):
     alert_id: str
     schema_version: int = SCHEMA_VERSION
@@ -75,6 +78,23 @@ class Alert(_Model):
         default=None, description="seconds from the start of the file, for file and replay input"
     )
     drill: bool = False
+    # Lifecycle (added within v1, like Frigate's new/update/end events): a loitering alert sends one
+    # `start`, then `update`s and an `end` with the same alert_id and a rising `sequence`. Old
+    # consumers ignore both fields and see every message as the same alert again (a no-op).
+    lifecycle: Lifecycle = Field(
+        default="start",
+        description="start (default, also what a producer without lifecycle means), update or end",
+    )
+    sequence: int = Field(default=0, ge=0, description="0 for start; +1 for each later update or end")
+    ended_at: datetime | None = Field(default=None, description="UTC time the condition ended (end only)")
+
+    @property
+    def delivery_id(self) -> str:
+        """Dedupe key of this message (outbox, bridges): the alert_id for a start, so existing
+        stores are unchanged, and alert_id:lifecycle:sequence for the messages after it."""
+        if self.lifecycle == "start" and self.sequence == 0:
+            return self.alert_id
+        return f"{self.alert_id}:{self.lifecycle}:{self.sequence}"
 
     def to_json(self) -> bytes:
         return self.model_dump_json().encode()

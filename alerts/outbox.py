@@ -51,11 +51,15 @@ class Outbox:
         self._put_event = threading.Event()
 
     def put(self, alert: Alert, topic: str = ALERTS_TOPIC) -> bool:
-        """Store an alert for delivery; False when this alert_id is already stored (a replay)."""
+        """Store an alert for delivery; False when this message is already stored (a replay).
+
+        The `alert_id` column holds `alert.delivery_id`: the alert_id for a lifecycle start (as
+        before lifecycles existed), so an update or end of the same alert is a new row.
+        """
         with self._lock:
             cur = self._conn.execute(
                 "INSERT OR IGNORE INTO outbox(alert_id, topic, key, value, created_at) VALUES (?, ?, ?, ?, ?)",
-                (alert.alert_id, topic, alert.key, alert.to_json(), time.time()),
+                (alert.delivery_id, topic, alert.key, alert.to_json(), time.time()),
             )
             added = cur.rowcount == 1
         if added:
@@ -66,7 +70,7 @@ class Outbox:
         """`put` for a burst in one transaction (one disk sync, not one per alert); returns how
         many were new."""
         now = time.time()
-        rows = [(a.alert_id, topic, a.key, a.to_json(), now) for a in alerts]
+        rows = [(a.delivery_id, topic, a.key, a.to_json(), now) for a in alerts]
         with self._lock:
             before = self._conn.total_changes
             self._conn.execute("BEGIN IMMEDIATE")
@@ -94,6 +98,31 @@ class Outbox:
                 (*args, limit),
             ).fetchall()
         return [(a, t, None if k is None else bytes(k), bytes(v)) for a, t, k, v in rows]
+
+    def pending_span(self, limit: int, topic: str) -> tuple[list[PendingRow], int, int]:
+        """`pending` for one topic, with the first and last `seq` of the rows (for `mark_span`)."""
+        with self._lock:
+            rows = self._conn.execute(
+                "SELECT seq, alert_id, topic, key, value FROM outbox WHERE sent_at IS NULL AND topic = ? "
+                "ORDER BY seq LIMIT ?",
+                (topic, limit),
+            ).fetchall()
+        out = [(a, t, None if k is None else bytes(k), bytes(v)) for _, a, t, k, v in rows]
+        return out, (rows[0][0] if rows else 0), (rows[-1][0] if rows else -1)
+
+    def mark_span(self, topic: str, first_seq: int, last_seq: int) -> int:
+        """Mark sent the pending rows of `topic` with seq in [first, last], as `pending_span`
+        returned them: one range update instead of one lookup per id (the relay's hot path).
+
+        Exactly those rows: seq only grows, so a row put after `pending_span` read lies beyond
+        `last_seq`, and every pending row of the topic inside the range was in the batch.
+        """
+        with self._lock:
+            cur = self._conn.execute(
+                "UPDATE outbox SET sent_at = ? WHERE topic = ? AND seq BETWEEN ? AND ? AND sent_at IS NULL",
+                (time.time(), topic, first_seq, last_seq),
+            )
+            return cur.rowcount
 
     def mark_sent(self, ids: list[str]) -> None:
         now = time.time()
@@ -154,7 +183,7 @@ class OutboxRelay:
         bus: Bus,
         topic: str = ALERTS_TOPIC,
         *,
-        batch_size: int = 200,
+        batch_size: int = 1000,
         flush_timeout: float = 10.0,
         idle_wait: float = 0.5,
         max_backoff: float = 5.0,
@@ -204,17 +233,22 @@ class OutboxRelay:
     def _run(self) -> None:
         producer: Producer | None = None
         backoff = 0.0
+        topic_ready = False
         try:
             while not self._stop.is_set():
-                rows = self.outbox.pending(self.batch_size, self.topic)
+                rows, first, last = self.outbox.pending_span(self.batch_size, self.topic)
                 if not rows:
                     self.outbox.wait(self.idle_wait)
                     continue
                 try:
+                    if not topic_ready:
+                        self._ensure_topic()
                     if producer is None:
                         producer = self.bus.producer()
-                    self._deliver(producer, rows)
+                    self._deliver(producer, rows, first, last)
+                    topic_ready = True
                 except Exception as exc:  # BusError or anything else: keep the rows, retry later
+                    topic_ready = False
                     self.failed += len(rows)
                     self._note_failure(exc)
                     backoff = min(self.max_backoff, backoff * 2 if backoff else 0.1)
@@ -229,12 +263,22 @@ class OutboxRelay:
                 except Exception:  # closing after an outage may fail; the rows are still pending
                     log.debug("closing the relay's producer failed", exc_info=True)
 
-    def _deliver(self, producer: Producer, rows: list[PendingRow]) -> None:
+    def _ensure_topic(self) -> None:
+        """Brokers with auto-create off (Apache Kafka in production) refuse sends to a missing
+        topic, and a broker that lost its storage lost the topic too: (re)create it at start and
+        after every failure. A refusal (ACLs) or an unreachable broker is not fatal here: the
+        send that follows tells whether the topic is usable."""
+        try:
+            self.bus.ensure_topics([self.topic])
+        except BusError as exc:
+            log.debug("outbox relay: ensuring topic %s failed: %s", self.topic, exc)
+
+    def _deliver(self, producer: Producer, rows: list[PendingRow], first: int, last: int) -> None:
         for _, topic, key, value in rows:
             producer.send(topic, value, key)
         producer.flush(self.flush_timeout)
         # Only now are the rows on the bus; a crash before this line re-sends them (at-least-once).
-        self.outbox.mark_sent([r[0] for r in rows])
+        self.outbox.mark_span(self.topic, first, last)
         self.sent += len(rows)
 
     def _note_failure(self, exc: Exception) -> None:

@@ -32,6 +32,8 @@ _FIELD_DOCS = {
     "evidence": "Rule-specific facts, e.g. dwell seconds, crossing direction, object count.",
     "media_time": "Seconds from the start of the file, for file and replay input.",
     "drill": "True for an exercise (drill) alert rather than a real event.",
+    "lifecycle": "start, update or end of the same alert (same alert_id). Absent means start. "
+    "Consumers that do not follow lifecycles may treat update and end as duplicates.",
 }
 
 

@@ -159,3 +159,17 @@ def test_broker_outage_delays_but_never_loses_alerts(tmp_path: Path, group_id, t
             consumer.close()
         received = [Alert.from_json(r.value).alert_id for r in records]
         assert set(received) == {a.alert_id for a in during}  # at least once; exactly the set by id
+
+
+def test_mark_span_marks_exactly_the_batch_it_was_given(tmp_path: Path):
+    outbox = Outbox(tmp_path / "outbox.db")
+    outbox.put_many([sample_alert(i) for i in range(3)], "a")
+    outbox.put(sample_alert(10), "b")  # another topic, inside the seq range
+    outbox.put(sample_alert(4), "a")
+    rows, first, last = outbox.pending_span(10, "a")
+    assert [r[0] for r in rows] == [sample_alert(i).alert_id for i in (0, 1, 2, 4)]
+    outbox.put(sample_alert(5), "a")  # put after the read: beyond `last`
+    assert outbox.mark_span("a", first, last) == 4
+    assert [r[0] for r in outbox.pending(10)] == [sample_alert(10).alert_id, sample_alert(5).alert_id]
+    assert outbox.pending_span(10, "x") == ([], 0, -1)
+    outbox.close()
