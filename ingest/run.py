@@ -103,7 +103,10 @@ def run_all(config_dir: Path, data_dir: Path, *, port: int = 8080, duration: flo
         _wait_healthy(url, api)
         if DEMO_UNIT in unit_tokens:
             children.append(subprocess.Popen(
-                [*lookout, "unit-sim", "--unit-id", DEMO_UNIT, "--token", unit_tokens[DEMO_UNIT], "--url", url],
+                [*lookout, "unit-sim", "--unit-id", DEMO_UNIT, "--token", unit_tokens[DEMO_UNIT], "--url", url,
+                 # The whole loop: en route at once, on scene after 15 s, resolved 20 s later, so
+                 # the unit is free again for the next incident.
+                 "--arrive-after", "15", "--resolve-after", "20"],
                 env=env))
         log.info("console: %s/#token=%s  (operator token; unit tokens are in LOOKOUT_TOKENS of the API process)",
                  url, operator_token)
