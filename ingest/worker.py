@@ -21,6 +21,7 @@ from ingest.assembly import DetectorCache, build_pipeline
 from ingest.config import CameraConfig
 from ingest.health_events import CameraHealthConfig, CameraHealthTracker, HealthEvents
 from ingest.latest_frames import LatestFrames
+from ingest.rules_reload import RulesWatcher
 from ingest.siteconfig import WorkerConfig
 from ingest.supervisor import WorkerSupervisor
 
@@ -62,6 +63,7 @@ class Worker:
         # wins over the default (health on the bus, alert after 60 s lost).
         self.sensors_cfg = sensors
         self.sensor_runtime = None  # ingest.sensors.runtime.SensorRuntime while running
+        self.pipelines: dict = {}  # camera id -> CameraPipeline while running
         self.onvif_events = None  # ingest.onvif.adapter.OnvifEventSource when cameras ask for events
         self.camera_health = camera_health or (sensors.camera_health if sensors is not None else CameraHealthConfig())
         self.keep_sent_s = 24 * 3600.0  # sent outbox rows kept a day, for forensics
@@ -88,6 +90,8 @@ class Worker:
         latest = LatestFrames(self.data_dir / "frames")
         detectors = DetectorCache(self.cfg.base_dir)
         pipelines = {c.id: build_pipeline(self.cfg, c, detectors, snapshots) for c in self.cameras}
+        self.pipelines = pipelines
+        watcher = RulesWatcher(self.cfg.base_dir / "rules.yaml", {c.id for c in self.cfg.cameras.cameras})
         supervisor = WorkerSupervisor(self.cameras, self.cfg.base_dir)
         health_events = self._health_events(outbox)
         try:
@@ -122,6 +126,7 @@ class Worker:
                     health_events.poll(supervisor.health(), time.time())
                 if sensors is not None:
                     sensors.tick()
+                self._reload_rules(watcher, pipelines)
                 if time.monotonic() >= next_health:
                     next_health = time.monotonic() + self.health_every_s
                     self._log_health(supervisor, outbox)
@@ -137,6 +142,15 @@ class Worker:
             relay.drain(timeout=5)
             relay.stop()
         return WorkerReport(self.frames, self.alerts, outbox.pending_count(), sorted(d.name for d in detectors._by_key.values()))
+
+    def _reload_rules(self, watcher: RulesWatcher, pipelines: dict) -> None:
+        rules = watcher.poll()
+        if rules is None:
+            return
+        for cam_id, pipeline in pipelines.items():
+            cam_rules = rules.cameras.get(cam_id)
+            changes = pipeline.engine.replace(list(cam_rules.rules) if cam_rules else [])
+            logging.getLogger("lookout.rules").info("camera %s: rules reloaded: %s", cam_id, changes.summary())
 
     def _health_events(self, outbox: Outbox) -> HealthEvents | None:
         if not self.camera_health.enabled:
