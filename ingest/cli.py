@@ -76,6 +76,8 @@ def worker(
     config_dir: Path = typer.Option(Path("configs"), "--config", "-c", envvar="LOOKOUT_CONFIG_DIR"),
     camera: list[str] = typer.Option(None, "--camera", help="Only these camera ids (default: all enabled)"),
     duration: float = typer.Option(0, help="Stop after this many seconds (0 = run until stopped)"),
+    worker_id: str = typer.Option(None, "--worker-id", envvar="LOOKOUT_WORKER_ID",
+                                  help="Decode the cameras assigned to this worker id in cameras.yaml"),
     sensors: Path = typer.Option(None, "--sensors", help="sensors.yaml: MQTT/webhook sensors, drone telemetry, sensor rules"),
     verbose: bool = typer.Option(False, "--verbose", "-v"),
 ) -> None:
@@ -96,7 +98,7 @@ def worker(
                 console.print(f"[red]error[/] {escape(str(issue))}")
             raise typer.Exit(2) from None
     w = Worker(_load(config_dir), data_dir=settings.data_dir, bus_url=settings.resolved_bus_url(), camera_ids=camera or None,
-               sensors=sensors_cfg)
+               worker_id=worker_id, sensors=sensors_cfg)
     try:
         report = w.run(duration_s=duration or None)
     except KeyboardInterrupt:

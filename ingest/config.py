@@ -86,6 +86,10 @@ class CameraConfig(BaseModel):
     calibration: CalibrationConfig | None = Field(
         default=None, description="Image points with known lat/lon (four or more): alerts then carry the "
         "objects' ground positions, and the dispatcher routes to the object instead of the camera")
+    worker: str | None = Field(
+        default=None, pattern=r"^[a-z0-9][a-z0-9_-]*$",
+        description="Worker id that decodes this camera (static assignment across machines); empty = "
+        "the workers started without --worker-id")
     onvif: OnvifConfig | None = Field(default=None, description="ONVIF camera: the stream URL comes from "
                                       "GetStreamUri (url is then the fallback) and its events become sensor events")
 

@@ -44,6 +44,7 @@ class Worker:
         data_dir: Path,
         bus_url: str,
         camera_ids: list[str] | None = None,
+        worker_id: str | None = None,
         health_every_s: float = 10.0,
         sensors=None,
         camera_health: CameraHealthConfig | None = None,
@@ -51,11 +52,12 @@ class Worker:
         self.cfg = cfg
         self.data_dir = Path(data_dir)
         self.bus_url = bus_url
-        cams = [c for c in cfg.cameras.cameras if c.enabled]
+        # Static assignment: each camera is decoded by exactly one worker (docs/workers.md).
+        cams = [c for c in cfg.cameras.cameras if c.enabled and c.worker == worker_id]
         if camera_ids:
             unknown = set(camera_ids) - {c.id for c in cams}
             if unknown:
-                raise KeyError(f"unknown or disabled cameras: {', '.join(sorted(unknown))}")
+                raise KeyError(f"unknown, disabled or other workers' cameras: {', '.join(sorted(unknown))}")
             cams = [c for c in cams if c.id in camera_ids]
         self.cameras: list[CameraConfig] = cams
         self.health_every_s = health_every_s
