@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
+from collections import deque
 from urllib.parse import parse_qsl, urlsplit
 
 from kafka import ConsumerRebalanceListener, KafkaConsumer, KafkaProducer, TopicPartition
@@ -184,7 +186,8 @@ class KafkaBusProducer:
     def __init__(self, bus: KafkaBus) -> None:
         self._bus = bus
         self._producer: KafkaProducer | None = None
-        self._futures: list = []
+        self._futures: deque = deque()  # (send number, future) not yet waited for
+        self._sends = 0
         self._lock = threading.Lock()
         self.rebuilds = 0
 
@@ -198,7 +201,7 @@ class KafkaBusProducer:
 
     def _discard(self) -> None:
         producer, self._producer = self._producer, None
-        self._futures = []
+        self._futures = deque()
         if producer is not None:
             self.rebuilds += 1
             try:
@@ -210,7 +213,9 @@ class KafkaBusProducer:
         with self._lock:
             producer = self._client()
             try:
-                self._futures.append(producer.send(topic, value=value, key=key))
+                future = producer.send(topic, value=value, key=key)
+                self._sends += 1
+                self._futures.append((self._sends, future))
             except KafkaError as exc:  # e.g. metadata not available within max_block_ms
                 self._discard()
                 raise BusError(f"send to {topic} on {self._bus.url} failed: {_describe(exc)}") from exc
@@ -219,7 +224,8 @@ class KafkaBusProducer:
         with self._lock:
             if self._producer is None:
                 return
-            futures, self._futures = self._futures, []
+            futures = [f for _, f in self._futures]
+            self._futures = deque()
             try:
                 self._producer.flush(timeout=timeout)
             except KafkaError as exc:  # KafkaTimeoutError: not acknowledged in time
@@ -233,6 +239,26 @@ class KafkaBusProducer:
                     f"{len(errors)} of {len(futures)} records not delivered to {self._bus.url}: "
                     f"{_describe(errors[0])}"
                 )
+
+    def checkpoint(self) -> int:
+        """A mark after everything sent so far, for `wait` (pipelined delivery)."""
+        return self._sends
+
+    def wait(self, checkpoint: int, timeout: float | None = None) -> None:
+        """Wait for the acks of the records sent up to `checkpoint`; later ones keep flying.
+        Raises BusError (and rebuilds the client) if any of them failed or timed out."""
+        with self._lock:
+            futures = []
+            while self._futures and self._futures[0][0] <= checkpoint:
+                futures.append(self._futures.popleft()[1])
+        deadline = None if timeout is None else time.monotonic() + timeout
+        for f in futures:
+            try:
+                f.get(timeout=None if deadline is None else max(0.0, deadline - time.monotonic()))
+            except KafkaError as exc:
+                with self._lock:
+                    self._discard()
+                raise BusError(f"{type(exc).__name__} waiting for acks from {self._bus.url}: {_describe(exc)}") from exc
 
     def close(self) -> None:
         with self._lock:
@@ -265,9 +291,15 @@ class _ForgetRevoked(ConsumerRebalanceListener):
 class KafkaBusConsumer:
     """A group member; `commit()` commits exactly the records `poll()` has returned."""
 
+    # A member that holds partitions with records behind its position, yet receives nothing for
+    # this long, is wedged (seen against a restarted test broker): poll() raises BusError so the
+    # owner rebuilds it, as after any bus error. Idle members of a larger group are not affected.
+    stall_s = 30.0
+
     def __init__(self, bus: KafkaBus, topics: list[str], group_id: str) -> None:
         self._bus = bus
         self._positions: dict[TopicPartition, int] = {}
+        self._idle_since = time.monotonic()
         try:
             self._consumer = KafkaConsumer(group_id=group_id, **bus._consumer_cfg)
             self._consumer.subscribe(topics=list(topics), listener=_ForgetRevoked(self._positions))
@@ -279,6 +311,10 @@ class KafkaBusConsumer:
             batches = self._consumer.poll(timeout_ms=int(timeout * 1000), max_records=max_records)
         except KafkaError as exc:
             raise BusError(f"poll from {self._bus.url} failed: {_describe(exc)}") from exc
+        if not any(batches.values()):
+            self._check_stalled()
+            return []
+        self._idle_since = time.monotonic()
         out: list[Record] = []
         for tp, records in batches.items():
             for r in records:
@@ -287,6 +323,23 @@ class KafkaBusConsumer:
             if records:
                 self._positions[tp] = records[-1].offset + 1
         return out
+
+    def _check_stalled(self) -> None:
+        now = time.monotonic()
+        if now - self._idle_since < self.stall_s:
+            return
+        self._idle_since = now  # look again after another stall_s
+        try:
+            assigned = list(self._consumer.assignment())  # we never pause partitions
+            if not assigned:
+                return
+            ends = self._consumer.end_offsets(assigned)
+            behind = {tp: ends[tp] - self._consumer.position(tp) for tp in assigned if tp in ends}
+        except KafkaError as exc:
+            raise BusError(f"poll from {self._bus.url} failed: {_describe(exc)}") from exc
+        lagging = {f"{tp.topic}[{tp.partition}]": n for tp, n in behind.items() if n > 0}
+        if lagging:
+            raise BusError(f"consumer stalled: nothing received for {self.stall_s:.0f} s while behind {lagging}")
 
     def commit(self) -> None:
         if not self._positions:

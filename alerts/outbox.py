@@ -13,6 +13,7 @@ import logging
 import sqlite3
 import threading
 import time
+from collections import deque
 from pathlib import Path
 
 from alerts.bus import Bus, BusError, Producer
@@ -99,13 +100,14 @@ class Outbox:
             ).fetchall()
         return [(a, t, None if k is None else bytes(k), bytes(v)) for a, t, k, v in rows]
 
-    def pending_span(self, limit: int, topic: str) -> tuple[list[PendingRow], int, int]:
-        """`pending` for one topic, with the first and last `seq` of the rows (for `mark_span`)."""
+    def pending_span(self, limit: int, topic: str, after_seq: int = 0) -> tuple[list[PendingRow], int, int]:
+        """`pending` for one topic, with the first and last `seq` of the rows (for `mark_span`);
+        only rows after `after_seq` (the relay skips what it has in flight)."""
         with self._lock:
             rows = self._conn.execute(
                 "SELECT seq, alert_id, topic, key, value FROM outbox WHERE sent_at IS NULL AND topic = ? "
-                "ORDER BY seq LIMIT ?",
-                (topic, limit),
+                "AND seq > ? ORDER BY seq LIMIT ?",
+                (topic, after_seq, limit),
             ).fetchall()
         out = [(a, t, None if k is None else bytes(k), bytes(v)) for _, a, t, k, v in rows]
         return out, (rows[0][0] if rows else 0), (rows[-1][0] if rows else -1)
@@ -184,6 +186,7 @@ class OutboxRelay:
         topic: str = ALERTS_TOPIC,
         *,
         batch_size: int = 1000,
+        window: int = 2,
         flush_timeout: float = 10.0,
         idle_wait: float = 0.5,
         max_backoff: float = 5.0,
@@ -192,6 +195,7 @@ class OutboxRelay:
         self.bus = bus
         self.topic = topic
         self.batch_size = batch_size
+        self.window = max(1, window)  # batches in flight at once
         self.flush_timeout = flush_timeout
         # A put from another process cannot wake us, so an idle relay still looks this often.
         self.idle_wait = idle_wait
@@ -234,10 +238,18 @@ class OutboxRelay:
         producer: Producer | None = None
         backoff = 0.0
         topic_ready = False
+        # Batches sent but not yet acknowledged: (first seq, last seq, producer checkpoint, rows).
+        # The next batch goes out while the previous one waits for its acks (`window` deep), so
+        # the broker's round trip is not paid once per batch; rows are marked sent strictly in
+        # order, only after their acks. A failure drops the window: those rows are still pending
+        # and go again (at-least-once; consumers dedupe by delivery id).
+        inflight: deque[tuple[int, int, int, int]] = deque()
         try:
             while not self._stop.is_set():
-                rows, first, last = self.outbox.pending_span(self.batch_size, self.topic)
-                if not rows:
+                after = inflight[-1][1] if inflight else 0
+                room = len(inflight) < self.window
+                rows, first, last = self.outbox.pending_span(self.batch_size, self.topic, after) if room else ([], 0, -1)
+                if not rows and not inflight:
                     self.outbox.wait(self.idle_wait)
                     continue
                 try:
@@ -245,11 +257,17 @@ class OutboxRelay:
                         self._ensure_topic()
                     if producer is None:
                         producer = self.bus.producer()
-                    self._deliver(producer, rows, first, last)
-                    topic_ready = True
+                    if rows:
+                        inflight.append((first, last, self._send(producer, rows), len(rows)))
+                        topic_ready = True
+                    if inflight and (not rows or not room or len(inflight) >= self.window
+                                     or not hasattr(producer, "checkpoint")):
+                        self._confirm(producer, *inflight.popleft())
                 except Exception as exc:  # BusError or anything else: keep the rows, retry later
                     topic_ready = False
-                    self.failed += len(rows)
+                    unsent = len(rows) if rows and not (inflight and inflight[-1][0] == first) else 0
+                    self.failed += unsent + sum(n for *_, n in inflight)
+                    inflight.clear()
                     self._note_failure(exc)
                     backoff = min(self.max_backoff, backoff * 2 if backoff else 0.1)
                     self._stop.wait(backoff)
@@ -273,13 +291,22 @@ class OutboxRelay:
         except BusError as exc:
             log.debug("outbox relay: ensuring topic %s failed: %s", self.topic, exc)
 
-    def _deliver(self, producer: Producer, rows: list[PendingRow], first: int, last: int) -> None:
+    @staticmethod
+    def _send(producer: Producer, rows: list[PendingRow]) -> int:
         for _, topic, key, value in rows:
             producer.send(topic, value, key)
-        producer.flush(self.flush_timeout)
+        checkpoint = getattr(producer, "checkpoint", None)
+        return checkpoint() if checkpoint is not None else 0
+
+    def _confirm(self, producer: Producer, first: int, last: int, checkpoint: int, n: int) -> None:
+        wait = getattr(producer, "wait", None)
+        if wait is not None:
+            wait(checkpoint, self.flush_timeout)  # this batch's acks; later batches keep flying
+        else:
+            producer.flush(self.flush_timeout)
         # Only now are the rows on the bus; a crash before this line re-sends them (at-least-once).
         self.outbox.mark_span(self.topic, first, last)
-        self.sent += len(rows)
+        self.sent += n
 
     def _note_failure(self, exc: Exception) -> None:
         if self._outage_since is not None:

@@ -160,3 +160,38 @@ def test_producer_recovers_after_broker_restart(topic, group_id):
         finally:
             consumer.close()
         producer.close()
+
+
+def test_a_wedged_consumer_raises_so_its_owner_rebuilds_it(tansu, topic, group_id):
+    """A member holding a partition with records behind it that receives nothing for `stall_s`
+    raises BusError (the dispatcher then rebuilds its consumer). The wedge is simulated with the
+    client's own pause(); KafkaBusConsumer never pauses partitions itself."""
+    bus = open_bus(tansu.url)
+    bus.ensure_topics([topic])
+    producer = bus.producer()
+    producer.send(topic, sample_alert().to_json(), key=b"cam")
+    producer.flush(10)
+    producer.close()
+    consumer = bus.consumer([topic], group_id)
+    try:
+        assert len(poll_until(consumer, 1)) == 1  # joined, assigned, one record read
+        consumer.commit()
+        producer = bus.producer()
+        producer.send(topic, sample_alert().to_json(), key=b"cam")
+        producer.flush(10)
+        producer.close()
+        consumer._consumer.pause(*consumer._consumer.assignment())
+        consumer.stall_s = 0.5
+        with pytest.raises(BusError, match="stalled"):
+            for _ in range(40):
+                consumer.poll(timeout=0.1)
+        # Caught up and idle is not a stall.
+        consumer.stall_s = 30.0
+        consumer._consumer.resume(*consumer._consumer.assignment())
+        assert len(poll_until(consumer, 1)) == 1
+        consumer.commit()
+        consumer.stall_s = 0.2
+        for _ in range(10):
+            assert consumer.poll(timeout=0.1) == []
+    finally:
+        consumer.close()

@@ -78,6 +78,35 @@ def test_relay_delivers_to_the_broker(tansu, tmp_path: Path, group_id):
     assert wanted <= seen
 
 
+def test_pipelined_relay_delivers_every_batch_once_and_in_order(tansu, tmp_path: Path, group_id, topic):
+    """Small batches, two in flight: each record arrives once, each camera's records in order."""
+    bus = open_bus(tansu.url)
+    bus.ensure_topics([topic])
+    outbox = Outbox(tmp_path / "outbox.db")
+    alerts = [sample_alert(500 + i, camera=f"cam-{i % 3}") for i in range(600)]
+    outbox.put_many(alerts, topic=topic)
+    relay = OutboxRelay(outbox, bus, topic, batch_size=50, window=2).start()
+    try:
+        assert relay.drain(timeout=60)
+    finally:
+        relay.stop()
+    assert relay.sent == 600 and outbox.pending_count(topic) == 0
+    consumer = bus.consumer([topic], group_id)
+    try:
+        got: list[Alert] = []
+        deadline = time.monotonic() + 30
+        while len(got) < 600 and time.monotonic() < deadline:
+            got += [Alert.from_json(r.value) for r in consumer.poll(timeout=0.5)]
+        time.sleep(0.5)
+        got += [Alert.from_json(r.value) for r in consumer.poll(timeout=0.2)]
+    finally:
+        consumer.close()
+    assert sorted(a.alert_id for a in got) == sorted(a.alert_id for a in alerts)  # all, once
+    for cam in ("cam-0", "cam-1", "cam-2"):
+        sent = [a.alert_id for a in alerts if a.source.id == cam]
+        assert [a.alert_id for a in got if a.source.id == cam] == sent
+
+
 def test_relay_works_on_the_embedded_bus(tmp_path: Path):
     bus = open_bus(f"embedded://{tmp_path / 'bus.db'}")
     outbox = Outbox(tmp_path / "outbox.db")

