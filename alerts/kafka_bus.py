@@ -2,8 +2,9 @@
 
 URL: `kafka://host:port[,host:port][?option=value&...]`. Options pass through to kafka-python's
 producer, consumer and admin client, each getting the ones it knows (`session_timeout_ms` goes to
-consumers only, `request_timeout_ms` to all three). One option belongs to the bus itself:
-`replication_factor` for topics that `ensure_topics` creates (default: the broker's default).
+consumers only, `request_timeout_ms` to all three). Options of the bus itself, for
+topics that `ensure_topics` creates: `replication_factor` (default: the broker's default) and
+`retention_hours` (default per topic: alerts and dispatch events 7 days, dead letters 30 days).
 Credentials go in options (`security_protocol`, `sasl_mechanism`, `sasl_plain_username`,
 `sasl_plain_password`); a `user:pass@` part is dropped. Messages and `.url` name hosts only.
 
@@ -52,7 +53,11 @@ _ADMIN = {**_COMMON, "request_timeout_ms": 10000}
 _FIXED_PRODUCER = {"acks": ("all", -1)}
 _FIXED_CONSUMER = {"enable_auto_commit": (False,)}
 
-_BUS_OPTIONS = {"replication_factor"}
+_BUS_OPTIONS = {"replication_factor", "retention_hours"}
+# How long the broker keeps records of the topics Lookout creates: long enough to replay a week
+# into a rebuilt store; dead letters longer, someone has to look at them.
+_RETENTION_HOURS = {"lookout.alerts.dlq": 30 * 24}
+_DEFAULT_RETENTION_HOURS = 7 * 24
 _TOPIC_EXISTS = TopicAlreadyExistsError.errno
 
 
@@ -116,6 +121,8 @@ class KafkaBus:
         self.url = f"kafka://{','.join(self.bootstrap)}"
         options = {k: _typed(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True)}
         self.replication_factor = int(options.pop("replication_factor", -1))
+        retention = options.pop("retention_hours", None)
+        self.retention_hours: float | None = None if retention is None else float(retention)
         self._producer_cfg = self._route(options, KafkaProducer.DEFAULT_CONFIG, _PRODUCER, _FIXED_PRODUCER)
         self._consumer_cfg = self._route(options, KafkaConsumer.DEFAULT_CONFIG, _CONSUMER, _FIXED_CONSUMER)
         self._admin_cfg = self._route(options, KafkaAdminClient.DEFAULT_CONFIG, _ADMIN, {})
@@ -143,10 +150,10 @@ class KafkaBus:
         return KafkaBusConsumer(self, topics, group_id)
 
     def ensure_topics(self, topics: list[str], partitions: int = 1) -> None:
-        """Create the topics that do not exist; ones created meanwhile by others are fine.
-
-        Existing topics are left as they are, whatever their partition count.
-        """
+        """Create the topics that do not exist (with `partitions`, the replication factor and a
+        retention); ones created meanwhile by others are fine. Existing topics are left as they
+        are; one with fewer partitions than asked for is logged (keys still keep each camera's
+        alerts in order, there is only less parallelism)."""
         try:
             admin = KafkaAdminClient(**self._admin_cfg)
         except Exception as exc:  # NoBrokersAvailable, socket errors, bad config
@@ -155,11 +162,11 @@ class KafkaBus:
         try:
             existing = set(admin.list_topics())
             missing = [t for t in topics if t not in existing]
+            self._check_partitions(admin, [t for t in topics if t in existing], partitions)
             if not missing:
                 return
-            spec = {"num_partitions": partitions, "replication_factor": self.replication_factor}
             response = admin.create_topics(
-                {t: dict(spec) for t in missing}, raise_errors=False, wait_for_metadata=True
+                {t: self._topic_spec(t, partitions) for t in missing}, raise_errors=False, wait_for_metadata=True
             )
             refused = [
                 f"{t['name']}: {t.get('error_message') or KafkaError.__name__ + ' ' + str(t['error_code'])}"
@@ -172,6 +179,25 @@ class KafkaBus:
             raise BusError(f"creating topics {missing} on {self.url} failed: {_describe(exc)}") from exc
         finally:
             admin.close()
+
+
+    def _topic_spec(self, topic: str, partitions: int) -> dict:
+        hours = self.retention_hours or _RETENTION_HOURS.get(topic, _DEFAULT_RETENTION_HOURS)
+        return {"num_partitions": partitions, "replication_factor": self.replication_factor,
+                "configs": {"retention.ms": str(int(hours * 3600 * 1000))}}
+
+    def _check_partitions(self, admin: KafkaAdminClient, topics: list[str], wanted: int) -> None:
+        if not topics or wanted <= 1:
+            return
+        try:
+            described = admin.describe_topics(topics)
+        except KafkaError as exc:  # verification only: the topic exists and is usable
+            log.debug("describing topics %s failed: %s", topics, exc)
+            return
+        for t in described:
+            have = len(t.get("partitions") or [])
+            if 0 < have < wanted:
+                log.warning("topic %s has %d partition(s), fewer than the %d asked for", t.get("name") or t.get("topic"), have, wanted)
 
 
 class KafkaBusProducer:

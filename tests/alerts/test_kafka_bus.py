@@ -195,3 +195,18 @@ def test_a_wedged_consumer_raises_so_its_owner_rebuilds_it(tansu, topic, group_i
             assert consumer.poll(timeout=0.1) == []
     finally:
         consumer.close()
+
+
+def test_created_topics_get_a_retention_and_short_ones_are_reported(tansu, topic, caplog):
+    """Retention goes into CreateTopics (Tansu cannot DescribeConfigs, so the spec is checked);
+    an existing topic with fewer partitions than asked for is logged, not recreated."""
+    bus = open_bus(tansu.url)
+    assert bus._topic_spec("lookout.alerts.v1", 1)["configs"] == {"retention.ms": str(7 * 24 * 3600 * 1000)}
+    assert bus._topic_spec("lookout.alerts.dlq", 1)["configs"] == {"retention.ms": str(30 * 24 * 3600 * 1000)}
+    custom = open_bus(tansu.url + ("&" if "?" in tansu.url else "?") + "retention_hours=2")
+    assert custom._topic_spec("lookout.alerts.v1", 3) == {
+        "num_partitions": 3, "replication_factor": -1, "configs": {"retention.ms": str(2 * 3600 * 1000)}}
+    custom.ensure_topics([topic], partitions=2)  # the broker accepts the spec
+    with caplog.at_level("WARNING", logger="alerts.kafka_bus"):
+        custom.ensure_topics([topic], partitions=4)
+    assert f"topic {topic} has 2 partition(s), fewer than the 4 asked for" in caplog.text
