@@ -14,14 +14,17 @@ from pathlib import Path
 
 from rules.config import RulesFile
 from rules.configfile import ConfigError, ConfigIssue, line_of, load_model, read_yaml
+from rules.ground_check import ground_issues
 
 log = logging.getLogger("lookout.rules")
 
 
 class RulesWatcher:
-    def __init__(self, path: Path, camera_ids: set[str]):
+    def __init__(self, path: Path, camera_ids: set[str], ground_cameras: set[str] | None = None):
         self.path = Path(path)
         self.camera_ids = camera_ids
+        # Cameras that know where tracks stand on the ground (calibrated, drones); None: all.
+        self.ground_cameras = ground_cameras
         self._mtime = self._stat()
         self.rejected = 0
 
@@ -44,6 +47,10 @@ class RulesWatcher:
                 tree = read_yaml(self.path)
                 raise ConfigError([ConfigIssue(str(self.path), line_of(tree, ("cameras", c)), f"cameras.{c}",
                                                f"unknown camera {c!r}") for c in unknown])
+            if self.ground_cameras is not None:
+                issues = ground_issues(rules, self.ground_cameras, self.path)
+                if issues:
+                    raise ConfigError(issues)
         except ConfigError as exc:
             self.rejected += 1
             for issue in exc.issues:

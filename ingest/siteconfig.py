@@ -14,6 +14,7 @@ from pathlib import Path
 from alerts.site import SiteFile
 from rules.config import RulesFile
 from rules.configfile import ConfigError, ConfigIssue, line_of, load_model, read_yaml, validate_tree
+from rules.ground_check import ground_issues
 
 from ingest.config import CamerasFile
 
@@ -42,7 +43,14 @@ def _cross_check(base_dir: Path, cameras: CamerasFile, rules_path: Path, rules: 
                 str(rules_path), line_of(tree, ("cameras", cam_id)), f"cameras.{cam_id}",
                 f"unknown camera {cam_id!r}; cameras.yaml defines: {', '.join(sorted(known)) or 'none'}",
             ))
+    # Geofences on cameras that cannot place tracks on the ground would never fire: refuse them.
+    issues.extend(ground_issues(rules, ground_cameras(cameras) | (set(rules.cameras) - known), rules_path, tree))
     return issues
+
+
+def ground_cameras(cameras: CamerasFile) -> set[str]:
+    """Cameras whose tracks have ground positions: calibrated ones and drones (telemetry)."""
+    return {c.id for c in cameras.cameras if c.calibration is not None or c.kind == "drone"}
 
 
 def load_worker_config(config_dir: Path | str, rules_path: Path | str | None = None) -> WorkerConfig:

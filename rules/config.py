@@ -36,6 +36,8 @@ from rules.spec_motion import (
     ZoneEntranceSpec,
     ZoneExitSpec,
 )
+from rules.spec_objects import AbandonedObjectSpec, ObjectRemovedSpec
+from rules.spec_geo import GeofenceSpec
 
 class ZoneIntrusionSpec(ZoneSpecBase):
     """Fires once per track when its anchor has stayed inside `polygon` for `min_inside_s`."""
@@ -150,6 +152,9 @@ RULE_SPECS = (
     StationarySpec,
     ZoneEntranceSpec,
     ZoneExitSpec,
+    AbandonedObjectSpec,
+    ObjectRemovedSpec,
+    GeofenceSpec,
 )
 RuleSpec = Annotated[
     ZoneIntrusionSpec
@@ -159,7 +164,10 @@ RuleSpec = Annotated[
     | FastMovingSpec
     | StationarySpec
     | ZoneEntranceSpec
-    | ZoneExitSpec,
+    | ZoneExitSpec
+    | AbandonedObjectSpec
+    | ObjectRemovedSpec
+    | GeofenceSpec,
     Field(discriminator="kind"),
 ]
 RULE_KIND_NAMES: tuple[str, ...] = tuple(

@@ -15,22 +15,32 @@ Speed: rules that select alike share one selection and slot lookup per frame (`_
 armed vectorized rules of one kind are stepped together as one batch whose state stays in one
 array across frames (`StateBatch`), so 50 fences cost a few array operations per kind rather
 than per fence. Events still come out in rule order.
+
+Ground positions: rules that test where a track stands on the ground (geofence) get `ground`, a
+function from (N, 2) pixels to (N, 2) [lat, lon] for this frame, which the caller builds from
+the camera's calibration or the drone frame's telemetry. Without it they see no tracks; the
+first such frame is logged once per rule, so a geofence on an uncalibrated camera is visible in
+the log instead of silently never firing.
 """
 
 from __future__ import annotations
 
-from typing import Sequence
+import logging
+from typing import Callable, Sequence
 
 import numpy as np
 
 from detectors.detections import Detections
+from rules.abandoned import AbandonedObject
 from rules.changes import RuleChanges, diff_specs
 from rules.common import RuleRuntime, selection_mask
 from rules.config import RuleBase
 from rules.crowding import Crowding
 from rules.fast_moving import FastMoving
 from rules.events import RuleEvent
+from rules.geofence import Geofence
 from rules.loitering import Loitering
+from rules.object_removed import ObjectRemoved
 from rules.schedule import ScheduleClock, check_timezone
 from rules.slots import FrameView, StateBatch, TrackTable
 from rules.stationary import Stationary
@@ -49,7 +59,19 @@ RULE_KINDS: dict[str, type[RuleRuntime]] = {
     "stationary": Stationary,
     "zone_entrance": ZoneEntrance,
     "zone_exit": ZoneExit,
+    "abandoned_object": AbandonedObject,
+    "object_removed": ObjectRemoved,
+    "geofence": Geofence,
 }
+
+log = logging.getLogger("lookout.rules")
+
+GroundFn = Callable[[np.ndarray], np.ndarray]  # (N, 2) pixels -> (N, 2) lat, lon
+
+
+def needs_ground(spec: RuleBase) -> bool:
+    """Whether a rule kind tests ground positions (a camera without them cannot run it)."""
+    return bool(getattr(RULE_KINDS.get(getattr(spec, "kind", None)), "uses_ground", False))
 
 
 def build_rule(spec: RuleBase, camera_id: str, frame_size: tuple[int, int]) -> RuleRuntime:
@@ -82,6 +104,7 @@ class RuleEngine:
         # Slots of tracker ids, shared by the vectorized rules; kept across reloads.
         self._table = TrackTable(forget_after_s=10.0)
         self._stores: dict[tuple[int, ...], StateBatch] = {}  # batches of the last frame
+        self._no_ground_logged: set[str] = set()  # ground rules already warned about
         self.last_changes = self.replace(specs)
 
     @property
@@ -124,9 +147,14 @@ class RuleEngine:
         return clock is None or clock.armed(self.clock_origin + t)
 
     def update(
-        self, tracks: Detections, t: float, frame_size: tuple[int, int]
+        self,
+        tracks: Detections,
+        t: float,
+        frame_size: tuple[int, int],
+        ground: GroundFn | None = None,
     ) -> list[RuleEvent]:
-        """Events of all rules for one frame. `frame_size` is (width, height) in pixels."""
+        """Events of all rules for one frame. `frame_size` is (width, height) in pixels;
+        `ground` maps this frame's (N, 2) pixels to (N, 2) [lat, lon] (None: not known)."""
         size = (int(frame_size[0]), int(frame_size[1]))
         if size != self._frame_size:
             # Pixel geometry and remembered anchor positions are in the old size's pixels, so
@@ -147,6 +175,15 @@ class RuleEngine:
             self._off.discard(rid)
             if rule.vectorized:
                 batches.setdefault(rule.batch_key(), []).append(rule)
+            elif getattr(rule, "uses_ground", False):
+                if ground is None and rid not in self._no_ground_logged:
+                    self._no_ground_logged.add(rid)
+                    log.warning(
+                        "camera %s rule %s (%s): no ground positions (camera not calibrated, "
+                        "or a drone frame without telemetry); it sees no tracks until it gets "
+                        "them", self.camera_id, rid, rule.kind,
+                    )
+                events.extend(rule.update(tracks, t, ground=ground))  # type: ignore[call-arg]
             else:
                 events.extend(rule.update(tracks, t))
         stores, self._stores = self._stores, {}

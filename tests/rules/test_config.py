@@ -163,6 +163,7 @@ def test_all_kinds_load_and_schema_has_discriminator(tmp_path):
     assert set(mapping["mapping"]) == {
         "zone_intrusion", "tripwire", "loitering", "crowding",
         "fast_moving", "stationary", "zone_entrance", "zone_exit",
+        "abandoned_object", "object_removed", "geofence",
     }
     assert schema["$defs"]["TripwireSpec"]["properties"]["direction"]["description"]
 

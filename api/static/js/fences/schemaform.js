@@ -3,7 +3,8 @@
 // Geometry fields are drawn on the canvas but also editable as JSON text (keyboard access).
 import { esc } from "../session.js";
 
-const GEOMETRY = new Set(["polygon", "line"]);
+// Edited as JSON (lat/lon geofence polygons too: they are not drawn on the camera image).
+const GEOMETRY = new Set(["polygon", "line", "polygons"]);
 
 // kind → its $defs entry, through the discriminator of CameraRules.rules.
 export function kindsOf(schema) {
