@@ -11,7 +11,12 @@ from detectors.detections import Detections
 
 @runtime_checkable
 class Detector(Protocol):
-    """Turns one BGR image (H, W, 3 uint8) into detections in that image's pixel coordinates."""
+    """Turns one BGR image (H, W, 3 uint8) into detections in that image's pixel coordinates.
+
+    Backends that run several images in one inference call (cross-camera batching, several
+    motion crops) also offer `detect_batch(images) -> list[Detections]`; it is optional, so
+    callers look it up with getattr and fall back to `detect` per image.
+    """
 
     name: str
 

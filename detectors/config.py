@@ -27,7 +27,11 @@ class DetectorConfig(BaseModel):
     nms_iou: float = Field(default=0.45, gt=0, le=1, description="IoU threshold for NMS")
     classes: list[str] = Field(default_factory=lambda: ["person"], description="COCO class names to keep")
     min_area: float = Field(default=0, ge=0, description="Minimum box area in pixels")
-    input_size: int = Field(default=416, ge=32, description="Network input size (square)")
+    input_size: int = Field(
+        default=416, ge=32, description="Network input size (square, a multiple of 32). YOLOX "
+        "exports with a fixed size are relaxed in memory (needs the onnx package) so this applies; "
+        "416 is what YOLOX-nano was trained at, and 544/640 measured no better on PETS09."
+    )
     threads: int = Field(default=2, ge=1, description="CPU threads for inference")
     device: Literal["auto", "cpu"] = Field(
         default="auto", description="'auto' uses a GPU (CUDA/TensorRT) execution provider when the "
@@ -54,6 +58,14 @@ class MotionConfig(BaseModel):
     )
     work_width: int = Field(default=320, ge=32, description="Frames are downscaled to this width before the motion test")
     pixel_threshold: int = Field(default=25, ge=1, le=255, description="Grey-level change that counts as a changed pixel ('diff' only)")
+    crop_regions: bool = Field(
+        default=True, description="Run the detector on padded crops around motion and tracked "
+        "objects instead of the whole frame, and keep only objects found there (a static "
+        "object that never moved is not reported)"
+    )
+    crop_padding: float = Field(default=0.5, ge=0, description="Padding added on each side of a motion region, as a fraction of its longer side")
+    crop_min_size: int = Field(default=208, ge=32, description="Crops are at least this many pixels wide and high, which caps the upscaling of small crops")
+    crop_max_fraction: float = Field(default=0.6, gt=0, le=1, description="Above this fraction of the frame covered by crops, one full-frame pass is used instead (the keep-only-where-motion filter still applies)")
 
 
 class TrackerConfig(BaseModel):

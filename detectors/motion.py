@@ -10,7 +10,10 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from detectors.base import Detector
 from detectors.config import MotionConfig
+from detectors.detections import Detections
+from detectors.regions import detect_in_crops, plan_crops, regions_with_tracks
 
 # MOG2 marks shadows 127 and foreground 255; shadows of passers-by are not motion of interest.
 FOREGROUND = 200
@@ -23,6 +26,8 @@ class MotionGate:
         self.cfg = cfg
         self.last_fraction: float = 0.0
         self.last_regions: list[tuple[float, float, float, float]] = []
+        # Crops the last `detect` used (None: the whole frame), for benchmarks and tests.
+        self.last_crops: list[tuple[int, int, int, int]] | None = None
         self.reset()
 
     def reset(self) -> None:
@@ -65,6 +70,22 @@ class MotionGate:
             self._last_pass_t = t
             return True
         return False
+
+    def detect(self, detector: Detector, image: np.ndarray, tracks: Detections) -> Detections:
+        """Run `detector` on the frame the last `check` passed: on crops around its motion
+        regions and the given tracks' boxes (`crop_regions`), or on the whole frame."""
+        if not self.cfg.enabled or not self.cfg.crop_regions:
+            self.last_crops = None
+            return detector.detect(image)
+        plan = plan_crops(
+            regions_with_tracks(self.last_regions, tracks),
+            image.shape,
+            padding=self.cfg.crop_padding,
+            min_size=self.cfg.crop_min_size,
+            max_fraction=self.cfg.crop_max_fraction,
+        )
+        self.last_crops = plan.crops
+        return detect_in_crops(detector, image, plan)
 
     def _prepare(self, image: np.ndarray) -> tuple[np.ndarray, float]:
         h, w = image.shape[:2]

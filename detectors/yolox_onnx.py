@@ -13,6 +13,7 @@ import numpy as np
 
 from detectors.config import DetectorConfig
 from detectors.detections import Detections
+from detectors.onnx_shapes import relax_yolox
 from detectors.preprocess import class_ids, finalize, letterbox
 from detectors.registry import BackendUnavailable
 
@@ -64,20 +65,40 @@ class YoloxOnnxDetector:
         opts.intra_op_num_threads = cfg.threads
         opts.inter_op_num_threads = 1
         providers = choose_providers(ort.get_available_providers(), cfg.device)
-        self.session = ort.InferenceSession(str(model_path), sess_options=opts, providers=providers)
-        log.info("loaded %s with providers %s", self.name, self.session.get_providers())
+        # A relaxed copy accepts any batch (cross-camera batching) and input size.
+        relaxed = relax_yolox(model_path)
+        source = relaxed if relaxed is not None else str(model_path)
+        self.session = ort.InferenceSession(source, sess_options=opts, providers=providers)
         inp = self.session.get_inputs()[0]
         self.input_name = inp.name
-        # Exported models usually have a fixed input size; it wins over the config.
         shape = inp.shape
+        self.batching = not isinstance(shape[0], int)
+        # A fixed export size wins over the config.
         self.size = shape[2] if isinstance(shape[2], int) else cfg.input_size
+        if self.size % max(STRIDES):
+            raise ValueError(f"detector input_size {self.size} must be a multiple of {max(STRIDES)}")
+        log.info("loaded %s (input %d, batching %s) with providers %s",
+                 self.name, self.size, self.batching, self.session.get_providers())
         self.grids, self.strides = make_grids(self.size)
         self.keep_classes = class_ids(cfg.classes)
 
     def detect(self, image: np.ndarray) -> Detections:
-        canvas, ratio = letterbox(image, self.size)
-        blob = np.ascontiguousarray(canvas.transpose(2, 0, 1)[None], dtype=np.float32)
-        raw = self.session.run(None, {self.input_name: blob})[0][0]
+        return self.detect_batch([image])[0]
+
+    def detect_batch(self, images: list[np.ndarray]) -> list[Detections]:
+        """Detections for each image (e.g. one frame per camera), in one inference call when
+        the model accepts a batch, else one call per image."""
+        if not images:
+            return []
+        boxes = [letterbox(img, self.size) for img in images]
+        blob = np.stack([c.transpose(2, 0, 1) for c, _ in boxes]).astype(np.float32)
+        if self.batching:
+            raws = self.session.run(None, {self.input_name: blob})[0]
+        else:
+            raws = [self.session.run(None, {self.input_name: b[None]})[0][0] for b in blob]
+        return [self._postprocess(raw, ratio, img.shape) for raw, (_, ratio), img in zip(raws, boxes, images)]
+
+    def _postprocess(self, raw: np.ndarray, ratio: float, image_shape: tuple[int, ...]) -> Detections:
         if raw.shape[0] != len(self.grids):
             raise ValueError(
                 f"{self.name}: head has {raw.shape[0]} rows, expected {len(self.grids)} for "
@@ -99,5 +120,5 @@ class YoloxOnnxDetector:
             min_score=self.cfg.min_score,
             min_area=self.cfg.min_area,
             nms_iou=self.cfg.nms_iou,
-            image_shape=image.shape,
+            image_shape=image_shape,
         )

@@ -67,3 +67,41 @@ def test_gpu_providers_are_used_only_when_available():
     both = ["TensorrtExecutionProvider", "CUDAExecutionProvider", "CPUExecutionProvider"]
     assert choose_providers(both, "auto") == both
     assert choose_providers(both, "cpu") == ["CPUExecutionProvider"]
+
+
+def test_relaxed_export_batches_cameras_with_the_same_results(yolox, vtest_frames):
+    # The export is fixed at [1, 3, 416, 416]; detectors.onnx_shapes relaxes batch and size.
+    assert yolox.batching
+    frames = [vtest_frames[1], vtest_frames[120], vtest_frames[240]]
+    batched = yolox.detect_batch(frames)
+    assert len(batched) == 3 and yolox.detect_batch([]) == []
+    for img, got in zip(frames, batched):
+        alone = yolox.detect(img)
+        assert len(got) == len(alone) > 0
+        np.testing.assert_allclose(got.xyxy, alone.xyxy, atol=0.05)
+        np.testing.assert_allclose(got.confidence, alone.confidence, atol=1e-4)
+
+
+def test_input_size_is_honoured_once_relaxed(yolox_model, vtest_frames, vtest_gt):
+    det = create_detector(DetectorConfig(kind="yolox-onnx", model_path=yolox_model, input_size=512, min_score=0.5))
+    assert det.size == 512
+    tp = sum(match_count(det.detect(img).xyxy, vtest_gt[n]) for n, img in vtest_frames.items())
+    assert tp >= 0.75 * sum(len(vtest_gt[n]) for n in vtest_frames)
+    with pytest.raises(ValueError, match="multiple of 32"):
+        create_detector(DetectorConfig(kind="yolox-onnx", model_path=yolox_model, input_size=500))
+
+
+def test_a_model_without_the_yolox_head_keeps_its_shapes(tmp_path):
+    import onnx
+    from onnx import TensorProto, helper
+
+    from detectors.onnx_shapes import relax_yolox
+
+    graph = helper.make_graph(
+        [helper.make_node("Identity", ["images"], ["output"])], "not-yolox",
+        [helper.make_tensor_value_info("images", TensorProto.FLOAT, [1, 3, 32, 32])],
+        [helper.make_tensor_value_info("output", TensorProto.FLOAT, [1, 3, 32, 32])],
+    )
+    path = tmp_path / "identity.onnx"
+    onnx.save(helper.make_model(graph), str(path))
+    assert relax_yolox(path) is None
