@@ -61,6 +61,24 @@ class Location(_Model):
 Lifecycle = Literal["start", "update", "end"]
 
 
+class TrackPoint(_Model):
+    t: float = Field(description="seconds relative to observed_at (negative: before the alert)")
+    x: float = Field(description="anchor x, pixels of the source frame")
+    y: float = Field(description="anchor y, pixels of the source frame")
+
+
+class Clip(_Model):
+    """The video evidence of an alert. The URI is fixed when the alert is built; the file appears
+    about `post_s` seconds later (until then the API answers 404 "clip not ready")."""
+
+    uri: str = Field(description="evidence://clips/<alert_id>.mp4 (local store) or s3://bucket/key")
+    content_type: str = "video/mp4"
+    pre_s: float = Field(description="seconds recorded before the alert")
+    post_s: float = Field(description="seconds recorded after the alert")
+    track_id: int | None = Field(default=None, description="the track the alert is about")
+    track: list[TrackPoint] = Field(default_factory=list, description="that track's path up to the alert")
+
+
 class Alert(_Model):
     alert_id: str
     schema_version: int = SCHEMA_VERSION
@@ -73,6 +91,8 @@ class Alert(_Model):
     objects: list[AlertObject] = Field(default_factory=list)
     location: Location = Field(default_factory=Location)
     snapshot: str | None = Field(default=None, description="URI of the annotated snapshot")
+    # Added within v1 (optional): old consumers ignore it; the rule version is `rule.version`.
+    clip: Clip | None = Field(default=None, description="Video clip around the alert and the track")
     evidence: dict[str, Any] = Field(default_factory=dict)
     media_time: float | None = Field(
         default=None, description="seconds from the start of the file, for file and replay input"

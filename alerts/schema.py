@@ -29,6 +29,8 @@ _FIELD_DOCS = {
     "objects": "Objects involved, in pixel coordinates of the snapshot's frame.",
     "location": "Geographic position when known, and the zone (fence) name.",
     "snapshot": "URI of the annotated snapshot image (file:// for the embedded store).",
+    "clip": "Short video around the alert (pre/post seconds) with the track drawn, and the track's "
+    "points; the file may appear a few seconds after the alert.",
     "evidence": "Rule-specific facts, e.g. dwell seconds, crossing direction, object count.",
     "media_time": "Seconds from the start of the file, for file and replay input.",
     "drill": "True for an exercise (drill) alert rather than a real event.",

@@ -6,6 +6,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from alerts.evidence.config import EvidenceConfig
+from alerts.lifecycle import LifecycleConfig
+
 
 class GeoPoint(BaseModel):
     model_config = ConfigDict(extra="forbid")
@@ -35,3 +38,6 @@ class SiteFile(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     site: Site
+    evidence: EvidenceConfig = Field(default_factory=EvidenceConfig, description="Alert clips: length, store, retention")
+    lifecycle: LifecycleConfig = Field(default_factory=LifecycleConfig,
+                                       description="One alert per condition: updates while it lasts, an end after")
