@@ -69,7 +69,7 @@ def timed(fn, items, label: str) -> list[float]:
 
 def gated(det, imgs: list[np.ndarray], fps: float) -> tuple[list[float], float]:
     """ms per input frame through gate + crops + tracker, and the fraction of frames on crops."""
-    gate, tracker = MotionGate(MotionConfig()), Tracker(TrackerConfig(), fps=fps)
+    gate, tracker = MotionGate(MotionConfig(crop_regions=True)), Tracker(TrackerConfig(), fps=fps)
     tracks, cropped = Detections.empty(), 0
     ms = []
     for i, img in enumerate(track(imgs, description=f"{det.name} gated", console=console)):

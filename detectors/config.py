@@ -59,9 +59,10 @@ class MotionConfig(BaseModel):
     work_width: int = Field(default=320, ge=32, description="Frames are downscaled to this width before the motion test")
     pixel_threshold: int = Field(default=25, ge=1, le=255, description="Grey-level change that counts as a changed pixel ('diff' only)")
     crop_regions: bool = Field(
-        default=True, description="Run the detector on padded crops around motion and tracked "
+        default=False, description="Run the detector on padded crops around motion and tracked "
         "objects instead of the whole frame, and keep only objects found there (a static "
-        "object that never moved is not reported)"
+        "object that never moved is not reported). Off by default: on PETS09 it raised per-frame "
+        "MOTA but cost fence-alert F1 (0.957 -> 0.889) and CPU on a busy scene (docs/benchmarks.md)"
     )
     crop_padding: float = Field(default=0.5, ge=0, description="Padding added on each side of a motion region, as a fraction of its longer side")
     crop_min_size: int = Field(default=208, ge=32, description="Crops are at least this many pixels wide and high, which caps the upscaling of small crops")

@@ -37,7 +37,7 @@ def test_crops_find_people_and_drop_the_static_signpost(yolox_model, first_frame
     det = create_detector(DetectorConfig(kind="yolox-onnx", model_path=yolox_model, min_score=0.4, nms_iou=0.65))
     whole = det.detect(first_frames[1])
     assert near_signpost(whole)  # the false positive the crops are meant to remove
-    gate, tracker = MotionGate(MotionConfig()), Tracker(TrackerConfig(min_score=0.6, high_score=0.6), fps=10)
+    gate, tracker = MotionGate(MotionConfig(crop_regions=True)), Tracker(TrackerConfig(min_score=0.6, high_score=0.6), fps=10)
     tracks, on_crops, found, passed = Detections.empty(), 0, Detections.empty(), 0
     for i, img in enumerate(first_frames):
         if not gate.check(img, i / 10, len(tracks) > 0):

@@ -103,7 +103,7 @@ def test_gate_reports_a_moving_marker_not_a_static_one():
     rng = np.random.default_rng(3)
     bg = rng.integers(40, 200, size=FRAME, dtype=np.uint8)
     draw_marker(bg, (40, 100, 60, 140))  # a magenta "poster": there from the start, never moves
-    gate = MotionGate(MotionConfig(method="diff"))
+    gate = MotionGate(MotionConfig(method="diff", crop_regions=True))
     det = Recording()
     tracks = Detections.empty()
     assert gate.check(bg.copy(), 0.0, has_tracks=False)
