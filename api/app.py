@@ -10,7 +10,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from api import errors
+from api import console_health, errors
 from api.config import load_api_config
 from api.dispatch.engine import DispatchEngine
 from api.push import PushHub, fanout
@@ -20,6 +20,11 @@ from api.routes import (
     alerts, console, console_fences, console_patrol, console_site, console_unit, health, operations, orders, reports,
     streams,
 )
+from api.routes import console_health as console_health_routes, console_incidents, console_photos, console_reports
+from api.routes import auth as auth_routes
+from api.routes import evidence as evidence_routes
+from api.routes import planning as planning_routes
+from api.routes import console_replay
 from api.settings import Settings
 from api.store import make_engine, make_session_factory, migrate
 from api.webhooks import WebhookChannel
@@ -47,6 +52,7 @@ def _start_dispatcher(app: FastAPI, settings: Settings, engine: DispatchEngine) 
     d = Dispatcher(bus, engine, settings.group_id)
     d.start()
     app.state.dispatcher = d
+    console_health.start_feed(app, bus)  # camera health records for the command room
 
 
 def create_app(settings: Settings | None = None, clock: Callable[[], float] | None = None,
@@ -96,6 +102,7 @@ def create_app(settings: Settings | None = None, clock: Callable[[], float] | No
             if tick_stop is not None:
                 tick_stop.set()
                 await asyncio.to_thread(tick_thread.join, 5)
+            await asyncio.to_thread(console_health.stop_feed, app)
             if app.state.dispatcher is not None:
                 await asyncio.to_thread(app.state.dispatcher.stop)
             if engine.producer is not None:
@@ -110,8 +117,14 @@ def create_app(settings: Settings | None = None, clock: Callable[[], float] | No
     app = FastAPI(title="Lookout API", version="0.1.0", lifespan=lifespan)
     app.state.settings = settings
     errors.install(app)
+    app.include_router(evidence_routes.router)  # alert clips (api/routes/evidence.py)
+    auth_routes.install(app, settings, clock)  # login token issuer and login rate limits
+    app.include_router(auth_routes.router)
+    app.include_router(planning_routes.router)  # coverage suggestions (api/routes/planning.py)
+    app.include_router(console_replay.router)  # fence editor "Try on recording" (api/replay_jobs.py)
     for r in (health.router, alerts.router, operations.router, orders.router, reports.router, streams.router,
               console_site.router, console_unit.router, console_fences.router, console_patrol.router,
+              console_health_routes.router, console_incidents.router, console_photos.router, console_reports.router,
               console.router):  # console last: it serves /{page}.html
         app.include_router(r)
     return app

@@ -1,4 +1,5 @@
-"""`lookout api` and `lookout unit-sim`, registered on the `lookout` command through an entry point."""
+"""`lookout api`, `lookout unit-sim` and `lookout users`, registered on the `lookout` command through an
+entry point."""
 
 from __future__ import annotations
 
@@ -6,10 +7,13 @@ from pathlib import Path
 
 import typer
 
+from api.users_cli import users_app
+
 
 def register(app: typer.Typer) -> None:
     app.command("api", help="Run the API service: REST, push streams, console and dispatcher.")(serve)
     app.command("unit-sim", help="Simulate a patrol unit that answers its orders.")(unit_sim)
+    app.add_typer(users_app, name="users")
 
 
 def serve(
@@ -31,7 +35,21 @@ def serve(
     settings = Settings(**overrides)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)  # one line per plugin, every start
-    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="info")
+    uvicorn.Server(server_config(create_app(settings), settings.host, settings.port)).run()
+
+
+def server_config(app, host: str, port: int):  # noqa: ANN001, ANN201 (uvicorn types stay lazy)
+    """uvicorn settings for the API, with `?access_token=` masked in the access log."""
+    import logging
+
+    import uvicorn
+
+    from api.auth import RedactQueryTokens
+
+    config = uvicorn.Config(app, host=host, port=port, log_level="info")
+    # After Config: creating it (re)configures uvicorn's loggers. Stream URLs carry the token.
+    logging.getLogger("uvicorn.access").addFilter(RedactQueryTokens())
+    return config
 
 
 def unit_sim(

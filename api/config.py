@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationInfo, field_validator, model_validator
 
 from alerts.site import GeoPoint
 from api.org import OrgFile
@@ -108,6 +108,31 @@ class PointOfInterest(BaseModel):
     lon: float = Field(ge=-180, le=180, description="Longitude, WGS84 degrees")
 
 
+class RoadsConfig(BaseModel):
+    """`roads:` in dispatch.yaml: a road/path graph for ETAs instead of the straight line."""
+
+    model_config = ConfigDict(extra="forbid")
+    geojson: str | None = Field(default=None, description="GeoJSON of LineString/MultiLineString roads and "
+                                "paths (properties: speed_kmh, mode foot|bike|car|all, oneway); relative to the "
+                                "config folder")
+    travel_time_matrix: str | None = Field(default=None, description="CSV id,lat,lon,<ids...> of seconds between "
+                                           "nodes; relative to the config folder")
+    max_snap_m: float = Field(default=250, gt=0, description="Further than this from every node: straight-line ETA")
+
+    # The graph, built once when the file is loaded with a config folder to resolve paths against.
+    _graph: Any = PrivateAttr(default=None)
+
+    @model_validator(mode="after")
+    def _one_source(self, info: ValidationInfo) -> "RoadsConfig":
+        if (self.geojson is None) == (self.travel_time_matrix is None):
+            raise ValueError("give exactly one of geojson or travel_time_matrix")
+        config_dir = (info.context or {}).get("config_dir")
+        if config_dir is not None:
+            # Errors name the road file, the feature/line and the problem; the YAML line is the `roads:` key's.
+            self._graph = load_road_graph(self, Path(config_dir))
+        return self
+
+
 class DispatchFile(BaseModel):
     """`dispatch.yaml`."""
 
@@ -121,6 +146,22 @@ class DispatchFile(BaseModel):
     points_of_interest: list[PointOfInterest] = Field(
         default_factory=list, description="Places the coverage report checks besides the alert locations seen"
     )
+    roads: RoadsConfig | None = Field(default=None, description="Road/path graph for ETAs; unset: straight line")
+    candidate_posts: list[PointOfInterest] = Field(
+        default_factory=list,
+        description="Where a new post could go (coverage suggestions); empty: a grid over the places",
+    )
+    index_refresh_s: float = Field(default=2.0, gt=0, description="Seconds between checks that the in-memory "
+                                   "responder index still matches the store (other API instances' writes)")
+    # A graph set directly (tests, tools); else the one `roads` built at load. None: straight line.
+    _road_graph: Any = PrivateAttr(default=None)
+
+    @property
+    def road_graph(self) -> Any:
+        """The `api.dispatch.roads.RoadGraph` ETAs follow, or None for straight-line ETAs."""
+        if self._road_graph is not None:
+            return self._road_graph
+        return self.roads._graph if self.roads is not None else None
 
 
 class ApiConfig(BaseModel):
@@ -138,7 +179,7 @@ def load_api_config(config_dir: Path | str) -> ApiConfig:
     if (d / "responders.yaml").exists():
         out.responders = load_model(RespondersFile, d / "responders.yaml")
     if (d / "dispatch.yaml").exists():
-        out.dispatch = load_model(DispatchFile, d / "dispatch.yaml")
+        out.dispatch = load_model(DispatchFile, d / "dispatch.yaml", context={"config_dir": d})
     if (d / "org.yaml").exists():
         out.org = load_model(OrgFile, d / "org.yaml")
         nodes = {n.id for n in out.org.nodes}
@@ -146,3 +187,15 @@ def load_api_config(config_dir: Path | str) -> ApiConfig:
             if r.node is not None and r.node not in nodes:
                 raise ValueError(f"{d / 'responders.yaml'}: responder {r.id!r}: node {r.node!r} is not in org.yaml")
     return out
+
+
+def load_road_graph(roads: RoadsConfig | None, config_dir: Path) -> Any:
+    """Build the road graph once; errors name the file, the feature/line and the problem."""
+    if roads is None:
+        return None
+    from api.dispatch import roads as road_graphs  # scipy loads only when a graph is configured
+
+    if roads.geojson is not None:
+        return road_graphs.load_geojson(Path(config_dir) / roads.geojson, max_snap_m=roads.max_snap_m)
+    assert roads.travel_time_matrix is not None  # RoadsConfig guarantees one source
+    return road_graphs.load_matrix(Path(config_dir) / roads.travel_time_matrix, max_snap_m=roads.max_snap_m)

@@ -26,8 +26,12 @@ def _quantile(xs: list[float], q: float) -> float | None:
     return xs[max(0, math.ceil(q * len(xs)) - 1)]
 
 
-def response_times(s: Session, since: float | None = None, until: float | None = None) -> dict[str, Any]:
+def response_times(s: Session, since: float | None = None, until: float | None = None,
+                   nodes: set[str] | None = None) -> dict[str, Any]:
+    """`nodes`: only incidents of these org nodes (a county's report rolls up its stations)."""
     q = select(OrderRow, IncidentRow.opened_at).join(IncidentRow, IncidentRow.id == OrderRow.incident_id)
+    if nodes is not None:
+        q = q.where(IncidentRow.node.in_(sorted(nodes)))
     if since is not None:
         q = q.where(IncidentRow.opened_at >= since)
     if until is not None:

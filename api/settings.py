@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 Role = Literal["operator", "engineer", "unit", "service", "admin"]
@@ -62,3 +62,22 @@ class Settings(BaseSettings):
     webhooks: list[WebhookTarget] = Field(
         default_factory=list, description='JSON: [{"url": "https://gw/push", "secret": "..."}] push gateways'
     )
+    # Password login (api.users, api.routes.auth). Unset secret: a random one per process (a warning
+    # says so): tokens then die with the process and are not shared between API instances.
+    jwt_secret: SecretStr | None = Field(
+        default=None, min_length=32, description="HS256 key for login tokens (≥32 chars); never logged"
+    )
+    jwt_ttl_s: int = Field(default=8 * 3600, ge=60, le=7 * 86400, description="Lifetime of a login token (one shift)")
+    login_user_rate_per_s: float = Field(
+        default=1 / 30, gt=0, description="Login attempts per second per username on average (after the burst)"
+    )
+    login_user_burst: int = Field(default=5, ge=1, description="Login attempts a username may make at once")
+    login_ip_rate_per_s: float = Field(
+        default=0.2, gt=0, description="Login attempts per second per client address on average"
+    )
+    login_ip_burst: int = Field(default=20, ge=1, description="Login attempts a client address may make at once")
+    # Fence editor "Try on recording" (api/replay_jobs.py).
+    recordings_dir: Path | None = Field(
+        default=None, description="Recorded clips per camera (<dir>/<camera>.mp4, <dir>/<camera>/*.mp4); unset: <config_dir>/recordings"
+    )
+    replay_timeout_s: float = Field(default=300.0, gt=0, description="A fence-editor replay is stopped after this long")

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import sys
 import tempfile
@@ -89,9 +90,28 @@ def _pct(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000 if ordered else float("nan")
 
 
-def _summary(name: str, count: int, burst_s: float, rate_lat: list[float]) -> dict:
+def _summary(name: str, count: int, burst_s: float, rate_lat: list[float],
+             cpu: tuple[float, float] = (0.0, 0.0)) -> dict:
     return {"pipeline": name, "burst_msg_s": count / burst_s, "p50_ms": _pct(rate_lat, 0.5),
-            "p99_ms": _pct(rate_lat, 0.99), "mean_ms": statistics.fmean(rate_lat) * 1000 if rate_lat else 0}
+            "p99_ms": _pct(rate_lat, 0.99), "mean_ms": statistics.fmean(rate_lat) * 1000 if rate_lat else 0,
+            # CPU seconds per 1000 alerts in the burst: this process (producer, relay, consumer
+            # threads) and the broker. Waiting for a core does not count, so under a shared
+            # machine's load this is steadier than alerts/s.
+            "cpu_ms_per_1k": 1000 * cpu[0] / count * 1000, "broker_cpu_ms_per_1k": 1000 * cpu[1] / count * 1000}
+
+
+BROKER_PID: int | None = None  # the Tansu we started, for its CPU time
+
+
+def _broker_cpu() -> float:
+    """utime + stime of the broker process in seconds (0 when it is not ours)."""
+    if BROKER_PID is None:
+        return 0.0
+    try:
+        fields = Path(f"/proc/{BROKER_PID}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 RELAY_BATCH = 1000  # --relay-batch (OutboxRelay's default)
@@ -124,16 +144,18 @@ def run_ours(bus: Bus, folder: Path, count: int, rate: float, seconds: float, si
         rx.latencies.clear()
         alerts = [_alert(i, size) for i in range(count)]
         rx.measure = False
+        cpu0, broker0 = time.process_time(), _broker_cpu()
         t0 = time.perf_counter()
         for i in range(0, count, CHUNK):
             outbox.put_many(alerts[i:i + CHUNK], topic)  # serialises and fsyncs: part of our cost
         assert rx.expect(count), f"only {len(rx.latencies)} of {count} arrived"
         burst_s = rx.last - t0
+        cpu = (time.process_time() - cpu0, _broker_cpu() - broker0)
         rx.latencies.clear()
         rx.measure = True
         _paced(lambda n: outbox.put(_alert(n, size), topic), rate, seconds)
         assert rx.expect(int(rate * seconds))
-        return _summary("ours: outbox → relay → KafkaBus", count, burst_s, list(rx.latencies))
+        return _summary("ours: outbox → relay → KafkaBus", count, burst_s, list(rx.latencies), cpu)
     finally:
         rx.stop.set()
         rx.join(5)
@@ -175,18 +197,20 @@ def run_reference(bootstrap: list[str], consumer_opts: dict, count: int, rate: f
         rx.latencies.clear()
         alerts = [_alert(i, size) for i in range(count)]
         rx.measure = False
+        cpu0, broker0 = time.process_time(), _broker_cpu()
         t0 = time.perf_counter()
         for a in alerts:
             producer.send(topic, a.to_json(), key=a.key)  # the same serialisation as ours
         producer.flush()
         assert rx.expect(count), f"only {len(rx.latencies)} of {count} arrived"
         burst_s = rx.last - t0
+        cpu = (time.process_time() - cpu0, _broker_cpu() - broker0)
         rx.latencies.clear()
         rx.measure = True
         _paced(send, rate, seconds)
         producer.flush()
         assert rx.expect(int(rate * seconds))
-        return _summary("reference: bare kafka-python", count, burst_s, list(rx.latencies))
+        return _summary("reference: bare kafka-python", count, burst_s, list(rx.latencies), cpu)
     finally:
         rx.stop.set()
         rx.join(5)
@@ -226,6 +250,8 @@ def main() -> None:
 
         broker = TansuBroker().start()
         url = broker.url
+        global BROKER_PID
+        BROKER_PID = broker._proc.pid if getattr(broker, "_proc", None) is not None else None
     try:
         from alerts.kafka_bus import KafkaBus
 
@@ -253,12 +279,18 @@ def main() -> None:
     # was most alike, then take the median over pairs.
     ratios = [o["burst_msg_s"] / r["burst_msg_s"] for r, o in zip(refs, mine)]
     print(f"{args.count} alerts of ~{args.size} B; latency at {args.rate:g}/s for {args.seconds:g} s")
-    print("| pipeline | burst alerts/s | p50 ms | p99 ms |")
-    print("|---|---:|---:|---:|")
+    print("| pipeline | burst alerts/s | p50 ms | p99 ms | client CPU ms / 1k | broker CPU ms / 1k |")
+    print("|---|---:|---:|---:|---:|---:|")
     for r in results:
-        print(f"| {r['pipeline']} | {r['burst_msg_s']:.0f} | {r['p50_ms']:.1f} | {r['p99_ms']:.1f} |")
+        print(f"| {r['pipeline']} | {r['burst_msg_s']:.0f} | {r['p50_ms']:.1f} | {r['p99_ms']:.1f} | "
+              f"{r['cpu_ms_per_1k']:.0f} | {r['broker_cpu_ms_per_1k']:.0f} |")
     print("ours/reference per pair: " + ", ".join(f"{x:.2f}" for x in ratios))
     print(f"throughput overhead vs reference (median over pairs): {100 * (1 - statistics.median(ratios)):.1f} %")
+    cpu = [(o["cpu_ms_per_1k"] + o["broker_cpu_ms_per_1k"]) / (r["cpu_ms_per_1k"] + r["broker_cpu_ms_per_1k"])
+           for r, o in zip(refs, mine)]
+    print("CPU (client + broker) ours/reference per pair: " + ", ".join(f"{x:.2f}" for x in cpu))
+    print(f"CPU overhead vs reference (median over pairs): {100 * (statistics.median(cpu) - 1):.1f} %")
+    print(f"load average at the end: {os.getloadavg()[0]:.1f}")
 
 
 if __name__ == "__main__":

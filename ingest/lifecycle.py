@@ -53,7 +53,7 @@ class AlertLifecycle:
             return fired
         out: list[Alert] = []
         for alert in fired:
-            out.append(self._fired(alert, t))
+            out.append(self._fired(alert, t) if alert.rule.kind in self.config.kinds else alert)
         present = set(int(i) for i in tracks.tracker_id[tracks.tracker_id >= 0])
         for key, entry in list(self.open.items()):
             if entry.tracks & present:

@@ -9,11 +9,11 @@ want_test=0
 [[ "${1:-}" == "--test" ]] && want_test=1
 
 # Debian packages: libgl1 for OpenCV, opencv-doc for the PETS09 sample recording; for tests the
-# GStreamer RTSP server (run by Debian's python3), ffmpeg and Chromium.
+# GStreamer RTSP server (run by Debian's python3), ffmpeg, Chromium and a CJK font (console screenshots in 中文).
 pkgs=(libgl1 libglib2.0-0 opencv-doc)
 if (( want_test )); then
   pkgs+=(python3-gi gir1.2-gst-rtsp-server-1.0 gstreamer1.0-plugins-base gstreamer1.0-plugins-good
-         gstreamer1.0-plugins-bad gstreamer1.0-plugins-ugly ffmpeg chromium)
+         gstreamer1.0-plugins-bad gstreamer1.0-plugins-ugly ffmpeg chromium fonts-wqy-microhei)
 fi
 missing=()
 for p in "${pkgs[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done

@@ -25,7 +25,7 @@ from alerts.bus import BusError, Producer
 from alerts.model import DISPATCH_EVENTS_TOPIC, Alert
 from api.config import ApiConfig, DispatchFile, Policy, Responder
 from api.dispatch import selection
-from api.dispatch.selection import RANK_COLUMNS
+from api.dispatch.responder_index import ResponderIndex
 from api.dispatch.states import ACTIONS, AWAITING_ACK, AWAITING_ARRIVAL, OPEN, OrderState, check
 from api.dispatch.views import alert_view, event_view, incident_view, order_view
 from api.org import Org
@@ -70,6 +70,8 @@ class DispatchEngine:
         # under WAL, and order rows must not be moved by the tick and a unit at the same moment.
         # Across processes (PostgreSQL) the row lock in `_lock_order` does the same job.
         self._lock = threading.RLock()
+        # A tier's units as arrays in memory instead of a candidate query per decision.
+        self.index = ResponderIndex(session_factory, refresh_s=self.config.index_refresh_s)
 
     # ---- plumbing ---------------------------------------------------------------------------
 
@@ -89,6 +91,8 @@ class DispatchEngine:
         for ev in out:
             iid = ev.get("incident_id")
             inc = s.get(IncidentRow, iid) if iid is not None else None
+            if inc is not None:
+                ev["node"] = inc.node  # push scopes operator streams by org node (api.push)
             if inc is not None and inc.drill:
                 ev["drill"] = True
 
@@ -159,11 +163,14 @@ class DispatchEngine:
     # ---- alerts -----------------------------------------------------------------------------
 
     def handle_alert(self, alert: Alert) -> int | None:
-        """Record the alert and dispatch; returns the incident id, or None for a duplicate."""
+        """Record the alert and dispatch; returns the incident id, or None for a duplicate.
+
+        Lifecycle follow-ups (update / end, same alert_id) refresh the stored alert instead."""
         try:
             with self._tx() as (s, out):
-                if s.get(AlertRow, alert.alert_id) is not None:
-                    return None
+                known = s.get(AlertRow, alert.alert_id)
+                if known is not None:
+                    return self._follow_up(s, known, alert, out)
                 now, observed = self.clock(), alert.observed_at.timestamp()
                 inc = self._group(s, alert, observed, now, out)
                 row = AlertRow(
@@ -179,6 +186,19 @@ class DispatchEngine:
                 return inc.id
         except IntegrityError:
             return None  # another consumer recorded it first: same outcome as a duplicate
+
+    def _follow_up(self, s: Session, row: AlertRow, alert: Alert, out: list) -> int | None:
+        """An update or end of a recorded alert refreshes it and its incident; it dispatches no
+        one (the start did). A replayed or older message (sequence not above the stored one) is
+        a duplicate."""
+        if alert.sequence <= int(row.payload.get("sequence", 0)):
+            return None
+        row.payload = json.loads(alert.model_dump_json())  # a new dict: JSON columns track assignment
+        inc = s.get(IncidentRow, row.incident_id)
+        if inc is not None:
+            inc.last_observed_at = max(inc.last_observed_at, alert.observed_at.timestamp())
+        out.append({"type": "alert_update", "incident_id": row.incident_id, "alert": alert_view(row)})
+        return row.incident_id
 
     def _group(self, s: Session, alert: Alert, observed: float, now: float, out: list) -> IncidentRow:
         """Same source and zone within the window joins the open incident; else a new one."""
@@ -236,16 +256,12 @@ class DispatchEngine:
         exclude |= self._busy_ids(s)
         scopes, picks = self.org.scopes(inc.node), []
         for level, (node, nodes) in enumerate(scopes):
-            # Plain column rows of this tier's available units: no ORM objects for thousands of units.
-            q = select(*(getattr(ResponderRow, c) for c in RANK_COLUMNS)).where(
-                ResponderRow.tier == tier, ResponderRow.status == "available")
-            if nodes is not None:
-                q = q.where(ResponderRow.node.in_(sorted(nodes)))
+            # The tier's units from the in-memory index (api.dispatch.responder_index), not a query.
             picks = selection.select(
-                s.execute(q), n, tier=tier,
+                self.index.units(tier, nodes), n, tier=tier,
                 target=(inc.lat, inc.lon) if inc.lat is not None and inc.lon is not None else None,
                 now=now, detour_factor=self.config.detour_factor, stale_s=self.config.position_stale_s,
-                exclude=exclude)
+                exclude=exclude, roads=self.config.road_graph)
             deadline = policy.arrival_deadline_s.get(tier)
             if level + 1 == len(scopes) or (picks and (deadline is None or picks[0].eta.seconds <= deadline)):
                 break
@@ -299,8 +315,10 @@ class DispatchEngine:
         self._audit(s, out, incident_id=o.incident_id, order=o, kind=kind, actor=actor, origin=origin,
                     old=old, new=new.value, detail=detail)
 
-    def act(self, order_id: int, action: str, *, actor: str, origin: str, unit: str | None = None) -> dict[str, Any]:
-        """Apply a unit's or operator's action. `unit` set: only that responder's own order."""
+    def act(self, order_id: int, action: str, *, actor: str, origin: str, unit: str | None = None,
+            note: str | None = None) -> dict[str, Any]:
+        """Apply a unit's or operator's action. `unit` set: only that responder's own order.
+        `note` (e.g. how an incident was resolved) goes into the audit entry of the change."""
         if action not in ACTIONS:
             raise ValueError(f"unknown action {action!r}; one of {', '.join(ACTIONS)}")
         with self._tx() as (s, out):
@@ -311,7 +329,7 @@ class DispatchEngine:
             if new is OrderState.on_scene and o.state in (OrderState.pending, OrderState.notified):
                 # A unit that arrives before tapping "acknowledge" has clearly acknowledged.
                 self._move(s, out, o, OrderState.acknowledged, actor, origin)
-            self._move(s, out, o, new, actor, origin)
+            self._move(s, out, o, new, actor, origin, detail={"note": note} if note else None)
             inc = s.get(IncidentRow, o.incident_id)
             if new is OrderState.declined:
                 self._replace(s, out, inc, o, reason="declined")

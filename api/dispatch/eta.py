@@ -1,7 +1,8 @@
 """Travel-time estimate: great-circle distance × detour factor / speed.
 
-A straight line with a detour factor is the first model DESIGN.md asks for; a road graph can
-replace `estimate` later without touching selection.
+A straight line with a detour factor is the default model DESIGN.md asks for; a configured road
+graph (`api.dispatch.roads`, dispatch.yaml `roads:`) replaces it in `selection.rank`, and `method`
+says which one an ETA came from.
 """
 
 from __future__ import annotations
@@ -25,6 +26,9 @@ class Eta:
     seconds: float | None  # None: unknown (no usable position)
     distance_m: float | None
     source: Literal["live", "post"] | None
+    # straight: line × detour factor; road: the road graph; straight_fallback: a graph is
+    # configured but could not place this unit or the scene (too far from any node, no path).
+    method: Literal["straight", "road", "straight_fallback"] = "straight"
 
 
 UNKNOWN = Eta(None, None, None)

@@ -37,6 +37,10 @@ def alert_view(a: AlertRow, full: bool = False) -> dict[str, Any]:
         "rule_id": a.rule_id, "severity": a.severity, "observed_at": a.observed_at,
         "received_at": a.received_at, "incident_id": a.incident_id,
         "snapshot_url": f"/api/alerts/{a.alert_id}/snapshot" if a.payload.get("snapshot") else None,
+        "clip_url": f"/api/alerts/{a.alert_id}/clip" if a.payload.get("clip") else None,
+        # start / update / end of the same alert (Alert v1 lifecycle); absent in old payloads
+        "lifecycle": a.payload.get("lifecycle", "start"), "sequence": a.payload.get("sequence", 0),
+        "ended_at": a.payload.get("ended_at"),
     }
     if full:
         out["payload"] = a.payload

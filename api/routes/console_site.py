@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import time
 
-from fastapi import APIRouter, Depends, HTTPException
+from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import FileResponse
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from api.auth import Principal, require
-from api.deps import get_session, get_settings
+from api.deps import get_session, get_settings, visible_nodes
 from api.routes import console_sitecfg
 from api.settings import Settings
 from api.store.models import ResponderRow
@@ -51,9 +51,13 @@ def latest_frame(camera_id: str, settings: Settings = Depends(get_settings),
 
 
 @router.get("/console/responders")
-def responders(s: Session = Depends(get_session), _=Depends(require(*VIEWERS))) -> list[dict]:
-    """Units with post and live position, for the command room's map."""
+def responders(request: Request, s: Session = Depends(get_session),
+               who: Principal = Depends(require(*VIEWERS))) -> list[dict]:
+    """Units with post and live position, for the command room's map (an org-scoped user: the
+    units of their node and below)."""
+    nodes = visible_nodes(request, who.node)
     return [{"id": r.id, "name": r.name, "type": r.type, "tier": r.tier, "status": r.status,
              "post": {"lat": r.post_lat, "lon": r.post_lon} if r.post_lat is not None else None,
              "position": {"lat": r.lat, "lon": r.lon, "at": r.position_at} if r.lat is not None else None}
-            for r in s.scalars(select(ResponderRow).order_by(ResponderRow.tier, ResponderRow.id))]
+            for r in s.scalars(select(ResponderRow).order_by(ResponderRow.tier, ResponderRow.id))
+            if nodes is None or r.node in nodes]

@@ -15,7 +15,7 @@ from api.auth import Principal, forbid_other_unit, require
 from api.deps import get_session, get_settings
 from api.routes.alerts import snapshot_path
 from api.settings import Settings
-from api.store.models import AlertRow, OrderRow
+from api.store.models import AlertRow, OrderRow, ResponderRow
 
 router = APIRouter(prefix="/api/console", tags=["console"])
 
@@ -34,3 +34,15 @@ def order_snapshot(order_id: int, s: Session = Depends(get_session), settings: S
         if path is not None:
             return FileResponse(path, media_type="image/jpeg")
     raise HTTPException(404, "no snapshot for this order")
+
+
+@router.get("/units/{unit_id}/position")
+def unit_position(unit_id: str, s: Session = Depends(get_session),
+                  who: Principal = Depends(require("unit", "operator"))) -> dict:
+    """The unit's duty post and last known position, for the small map on its own page."""
+    forbid_other_unit(who, unit_id)
+    r = s.get(ResponderRow, unit_id)
+    if r is None:
+        raise HTTPException(404, f"unit {unit_id!r} not found")
+    return {"id": r.id, "post": {"lat": r.post_lat, "lon": r.post_lon} if r.post_lat is not None else None,
+            "position": {"lat": r.lat, "lon": r.lon, "at": r.position_at} if r.lat is not None else None}

@@ -2,8 +2,10 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi import APIRouter, Body, Depends, HTTPException, Query, Request
 from fastapi.concurrency import run_in_threadpool
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from api import queries
@@ -13,8 +15,31 @@ from api.dispatch.engine import DispatchEngine, NotYourOrder, OrderNotFound, Unk
 from api.dispatch.states import ACTIONS, IllegalTransition
 from api.positions import PositionIn
 from api.ratelimit import RateLimiter
+from api.store.models import OrderEventRow
 
 router = APIRouter(prefix="/api", tags=["orders"])
+
+
+class ActionIn(BaseModel):
+    """Optional body of an order action."""
+
+    model_config = ConfigDict(extra="forbid")
+    note: str | None = Field(default=None, max_length=2000,
+                             description="Free text kept in the change's audit entry, e.g. how it was resolved")
+
+
+def _with_resolve_notes(s: Session, orders: list[dict]) -> list[dict]:
+    """`resolve_note` on resolved orders: the note of the audit entry that resolved them."""
+    ids = [o["id"] for o in orders if o["state"] == "resolved"]
+    notes: dict[int, str | None] = {}
+    if ids:
+        for order_id, detail in s.execute(select(OrderEventRow.order_id, OrderEventRow.detail).where(
+                OrderEventRow.order_id.in_(ids), OrderEventRow.new_state == "resolved")):
+            notes[order_id] = (detail or {}).get("note")
+    for o in orders:
+        if o["state"] == "resolved":
+            o["resolve_note"] = notes.get(o["id"])
+    return orders
 
 
 @router.get("/orders")
@@ -23,20 +48,27 @@ def list_orders(request: Request, open: bool = False, incident_id: Annotated[int
                 who: Principal = Depends(require("operator", "engineer", "service", "unit"))) -> list[dict]:
     """Units see only their own orders."""
     mine = who.subject if who.role == "unit" else None
-    return queries.list_orders(s, responder_id=mine, open_only=open, incident_id=incident_id, limit=limit,
-                               nodes=visible_nodes(request, who.node))
+    return _with_resolve_notes(s, queries.list_orders(s, responder_id=mine, open_only=open, incident_id=incident_id,
+                                                      limit=limit, nodes=visible_nodes(request, who.node)))
 
 
 @router.post("/orders/{order_id}/{action}")
-async def act(order_id: OrderId, action: str, request: Request, engine: DispatchEngine = Depends(get_engine),
+async def act(order_id: OrderId, action: str, request: Request, body: ActionIn | None = Body(default=None),
+              engine: DispatchEngine = Depends(get_engine),
               who: Principal = Depends(require("operator", "unit"))) -> dict:
+    """Body optional: `{"note": "..."}` is kept with the change (and shown as `resolve_note`)."""
     if action not in ACTIONS:
         raise HTTPException(404, f"unknown action {action!r}; one of {', '.join(ACTIONS)}")
     unit = who.subject if who.role == "unit" else None
+    note = body.note if body else None
     try:
-        return await run_in_threadpool(
-            engine.act, order_id, action, actor=f"{who.role}:{who.subject}", origin=client_origin(request), unit=unit
+        out = await run_in_threadpool(
+            engine.act, order_id, action, actor=f"{who.role}:{who.subject}", origin=client_origin(request), unit=unit,
+            note=note,
         )
+        if out["state"] == "resolved":
+            out["resolve_note"] = note
+        return out
     except OrderNotFound as exc:
         raise HTTPException(404, str(exc)) from None
     except NotYourOrder as exc:

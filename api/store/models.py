@@ -125,3 +125,23 @@ class DeliveryRow(Base):
     status: Mapped[str] = mapped_column(String(16))  # delivered | failed
     at: Mapped[float] = mapped_column(Double)
     detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class UserRow(Base):
+    """A console/API user who logs in with a password (`POST /api/auth/token`) and gets a JWT.
+
+    Only an Argon2 hash of the password is kept. `unit` is the responder id a `unit` user acts
+    for; `node` the org node whose incidents the user sees (api.org). Disabled users cannot log
+    in, and their tokens stop working on the next request (api.auth looks the user up each time).
+    """
+
+    __tablename__ = "users"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True, index=True)
+    password_hash: Mapped[str] = mapped_column(String(256))
+    role: Mapped[str] = mapped_column(String(16))
+    unit: Mapped[str | None] = mapped_column(String(64))
+    node: Mapped[str | None] = mapped_column(String(64))
+    disabled: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    created_at: Mapped[float] = mapped_column(Double)
+    last_login_at: Mapped[float | None] = mapped_column(Double)

@@ -23,10 +23,14 @@ RULES: dict[tuple[str, str], tuple[frozenset[str], bool]] = {
     ("GET", "/"): (PUBLIC, False),
     ("GET", "/{page}.html"): (PUBLIC, False),
     ("GET", "/static/{rel:path}"): (PUBLIC, False),
+    # password login (api/routes/auth.py): getting a token needs none
+    ("POST", "/api/auth/token"): (PUBLIC, False),
+    ("GET", "/api/auth/me"): (frozenset({"operator", "engineer", "unit", "service"}), False),
     # alerts and incidents
     ("GET", "/api/alerts"): (READERS, False),
     ("GET", "/api/alerts/{alert_id}"): (READERS, False),
     ("GET", "/api/alerts/{alert_id}/snapshot"): (READERS, False),
+    ("GET", "/api/alerts/{alert_id}/clip"): (READERS, False),
     ("GET", "/api/incidents"): (READERS, False),
     ("GET", "/api/incidents/{incident_id}"): (READERS, False),
     ("POST", "/api/incidents/{incident_id}/units"): (OPS, False),
@@ -46,6 +50,7 @@ RULES: dict[tuple[str, str], tuple[frozenset[str], bool]] = {
     ("GET", "/api/reports/breakdown.csv"): (frozenset({"operator", "engineer"}), False),
     ("GET", "/api/reports/chart.png"): (frozenset({"operator", "engineer"}), False),
     ("GET", "/api/reports/coverage"): (frozenset({"operator", "engineer"}), False),
+    ("GET", "/api/coverage/suggestions"): (frozenset({"operator", "engineer"}), False),
     ("GET", "/api/audit"): (OPS, False),
     ("POST", "/api/drills"): (OPS, False),
     ("GET", "/api/drills/{incident_id}"): (frozenset({"operator", "engineer"}), False),
@@ -63,12 +68,32 @@ RULES: dict[tuple[str, str], tuple[frozenset[str], bool]] = {
     ("GET", "/api/fences"): (frozenset({"engineer", "operator"}), False),
     ("PUT", "/api/fences"): (frozenset({"engineer"}), False),
     ("GET", "/api/fences/history"): (frozenset({"engineer", "operator"}), False),
+    ("GET", "/api/console/replay/recordings"): (frozenset({"engineer", "operator"}), False),
+    ("POST", "/api/console/replay"): (frozenset({"engineer"}), False),
+    ("GET", "/api/console/replay/{job_id}"): (frozenset({"engineer", "operator"}), False),
+    ("GET", "/api/console/replay/{job_id}/snapshot/{n}"): (frozenset({"engineer", "operator"}), False),
     ("POST", "/api/console/manual-alerts"): (OPS, False),
+    ("GET", "/api/console/camera-health"): (frozenset({"operator", "engineer"}), False),
+    ("POST", "/api/console/incidents/{incident_id}/acknowledge"): (OPS, False),
+    ("GET", "/api/console/incident-acks"): (frozenset({"operator", "engineer"}), False),
+    ("POST", "/api/console/orders/{order_id}/report"): (frozenset({"unit", "operator"}), False),
+    ("GET", "/api/console/orders/{order_id}/photos/{name}"): (frozenset({"unit", "operator", "engineer"}), False),
+    ("GET", "/api/console/incidents/{incident_id}/reports"): (frozenset({"operator", "engineer"}), False),
+    ("GET", "/api/console/reports/alert-counts"): (frozenset({"operator", "engineer"}), False),
+    ("GET", "/api/console/units/{unit_id}/position"): (frozenset({"unit", "operator"}), False),
+}
+
+# WebSocket routes (no HTTP method, so not in RULES): path template → allowed roles. test_ws checks
+# every WebSocket route of the app has a line and opens each for every role against a live server.
+WS_RULES: dict[str, frozenset[str]] = {
+    "/api/units/{unit_id}/ws": frozenset({"unit", "operator"}),
 }
 
 # Example values for path parameters (the unit token's subject is patrol-1; order ids come from a fixture).
 PATH_VALUES = {"responder_id": "patrol-1", "unit_id": "patrol-1", "camera_id": "cam-1", "action": "acknowledge",
-               "page": "index", "rel:path": "app.js"}
+               "page": "index", "rel:path": "app.js", "name": "1800000000-000000000000.jpg"}
+
+PATH_VALUES.update({"job_id": "0123456789abcdef", "n": "0"})  # fence-editor replay jobs (none exist: 404)
 
 # Plausible bodies, so allowed callers get past validation where they can.
 BODIES = {
@@ -78,4 +103,5 @@ BODIES = {
     "/api/incidents/{incident_id}/units": {"tier": 3},
     "/api/incidents/{incident_id}/stand-down": {"reason": "authorization matrix"},
     "/api/drills": {"lat": 31.2304, "lon": 121.4737, "severity": "low"},
+    "/api/console/replay": {"camera": "cam-1", "rules": []},
 }

@@ -142,3 +142,31 @@ def test_snapshot_served_only_under_data_dir(client, settings, tmp_path):
 def test_console_page_served(client):
     assert "EventSource" in client.get("/static/app.js").text
     assert "<title>Lookout console</title>" in client.get("/").text
+
+
+def test_login_tokens_follow_the_same_matrix(client, ids):
+    """A password login of each role is allowed and refused exactly where that role's API token is."""
+    from api import users
+
+    tokens = {}
+    for role in ROLE_TOKEN:
+        with client.app_state.sessions() as s:
+            users.add_user(s, users.NewUser(username=f"u-{role}", password="matrix password", role=role,
+                                            unit="patrol-1" if role == "unit" else None),
+                           now=0, actor="test", origin="test")
+        r = client.post("/api/auth/token", data={"username": f"u-{role}", "password": "matrix password"})
+        tokens[role] = r.json()["access_token"]
+    for method, template in ROUTES:
+        allowed, stream = RULES[(method, template)]
+        if allowed is PUBLIC:
+            continue
+        path, body = _fill(template, ids), BODIES.get(template)
+        for role, token in tokens.items():
+            ok = role in allowed or role == "admin"
+            if ok and stream:
+                continue  # an allowed stream never ends
+            code = _call(client, method, path, token, body=body).status_code
+            if ok:
+                assert code not in (401, 403) and code < 500, f"login {role}: {method} {path} → {code}"
+            else:
+                assert code == 403, f"login {role} allowed on {method} {path} ({code})"

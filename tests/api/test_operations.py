@@ -168,7 +168,7 @@ def test_migration_from_previous_revision_keeps_data(db_url):
                            " VALUES ('g', 'G', 'guard', 1, 2.0, 'busy')"))
         migrate(db_url)
         with eng.connect() as c:
-            assert c.execute(text("select version_num from alembic_version")).scalar() == "0003"
+            assert c.execute(text("select version_num from alembic_version")).scalar() == "0004"
             assert c.execute(text("select drill from incidents")).scalar() in (False, 0)
             assert c.execute(text("select status, status_at, node from responders")).one() == ("busy", None, None)
         # And back down to the previous release, and up again.

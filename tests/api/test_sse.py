@@ -20,11 +20,12 @@ from tests.api.server import serve
 class StreamReader:
     """Reads an SSE stream in a thread into a queue of (event, data) until closed."""
 
-    def __init__(self, url: str, token: str | None = None, query_token: str | None = None):
+    def __init__(self, url: str, token: str | None = None, query_token: str | None = None,
+                 headers: dict[str, str] | None = None):
         self.events: queue.Queue[tuple[str, dict]] = queue.Queue()
         self.status: int | None = None
         self._client = httpx.Client(timeout=httpx.Timeout(10.0, read=30.0))
-        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        headers = {**(headers or {}), **({"Authorization": f"Bearer {token}"} if token else {})}
         params = {"access_token": query_token} if query_token else {}
         self._ready, self._stop = threading.Event(), threading.Event()
         self._thread = threading.Thread(target=self._run, args=(url, headers, params), daemon=True)
@@ -122,3 +123,97 @@ def test_unit_sim_acknowledges_orders(live):
     finally:
         sim.stop.set()
         t.join(15)
+
+
+def test_unit_stream_resumes_after_last_event_id(live):
+    """EventSource sends Last-Event-ID on reconnect: the unit gets the events it missed, in order."""
+    url, state = live
+    stream = StreamReader(f"{url}/api/units/patrol-1/stream", token="tok-unit")
+    try:
+        state.engine.handle_alert(make_alert(severity="high"))
+        first = stream.next("order")
+        last = stream.next("order")
+        assert last["order"]["state"] == "notified"
+    finally:
+        stream.close()
+    wait_until(lambda: state.hub.subscriber_count("patrol-1") == 0, what="unit gone")
+    state.engine.act(first["order"]["id"], "decline", actor="operator:alice", origin="test")
+    again = StreamReader(f"{url}/api/units/patrol-1/stream", token="tok-unit",
+                         headers={"Last-Event-ID": str(last["event"]["id"])})
+    try:
+        missed = again.next("order")
+        assert missed["replay"] is True and missed["event"]["new_state"] == "declined"
+        assert missed["order"]["id"] == first["order"]["id"]
+    finally:
+        again.close()
+
+
+def test_operator_stream_only_carries_its_org_node(settings, clock):
+    """An operator of station A sees station A's alerts and incidents live; the county sees both."""
+    from api.settings import TokenInfo
+    from tests.api.test_org import ORG, org_responders
+
+    (settings.config_dir / "org.yaml").write_text(json.dumps(ORG))
+    (settings.config_dir / "responders.yaml").write_text(
+        json.dumps(org_responders().model_dump(mode="json", exclude_none=True)))
+    settings.tokens = {**settings.tokens, "tok-st-a": TokenInfo(role="operator", subject="anna", node="st-a"),
+                       "tok-east": TokenInfo(role="operator", subject="erik", node="east")}
+    settings.sse_keepalive_s = 0.1
+    app = create_app(settings, clock=clock, start_background=False)
+    with serve(app) as url:
+        station = StreamReader(f"{url}/api/stream", token="tok-st-a")
+        county = StreamReader(f"{url}/api/stream", query_token="tok-east")
+        try:
+            assert station.next("hello")["node"] == "st-a"
+            wait_until(lambda: app.state.hub.subscriber_count() == 2, what="operators subscribed")
+            eng = app.state.engine
+            ib = eng.handle_alert(make_alert(severity="low", source="cam-b").model_copy(update={"site": "site-b"}))
+            ia = eng.handle_alert(make_alert(severity="low", source="cam-a").model_copy(update={"site": "site-a"}))
+            # A console event that carries only the incident id is scoped by what the hub learnt.
+            app.state.hub.publish({"type": "incident_ack", "incident_id": ib, "ack": {"by": "x"}})
+            app.state.hub.publish({"type": "incident_ack", "incident_id": ia, "ack": {"by": "x"}})
+            assert {county.next("alert")["incident_id"], county.next("alert")["incident_id"]} == {ia, ib}
+            assert {county.next("incident_ack")["incident_id"],
+                    county.next("incident_ack")["incident_id"]} == {ia, ib}
+            # The station's stream: station A's events only (the first it gets is A's, though B's came first).
+            assert station.next("alert")["incident_id"] == ia
+            inc = station.next("incident")
+            assert inc["incident_id"] == ia and inc["incident"]["node"] == "st-a"
+            assert station.next("incident_ack")["incident_id"] == ia
+            others = [d for _, d in list(station.events.queue) if d.get("incident_id") == ib]
+            assert others == []
+        finally:
+            station.close()
+            county.close()
+
+
+def test_hub_batches_and_cuts_off_a_reader_that_stops():
+    """Frames published from another thread arrive in order in one batch; a feed that has
+    QUEUE_MAX unread frames is ended (its client reconnects and resyncs), others go on."""
+    import asyncio
+
+    from api.push import QUEUE_MAX, PushHub
+
+    async def main():
+        hub = PushHub()
+        hub.bind(asyncio.get_running_loop())
+        slow, fast = hub.subscribe_unit("u1"), hub.subscribe_unit("u2")
+
+        def publish(unit, n):
+            for i in range(n):
+                hub.publish({"type": "order", "incident_id": 1, "event": {"id": i},
+                             "order": {"id": i, "responder_id": unit, "state": "pending"}})
+
+        await asyncio.to_thread(publish, "u2", 5)
+        batch = await fast.next_batch(5)
+        assert [f.event["event"]["id"] for f in batch] == [0, 1, 2, 3, 4]
+        assert batch[0].sse.startswith(b"id: 0\nevent: order\ndata: {") and batch[0].json.startswith("{")
+        assert await fast.next_batch(0.05) == []  # idle: the caller sends a keepalive
+        await asyncio.to_thread(publish, "u1", QUEUE_MAX + 1)
+        await asyncio.sleep(0.05)
+        assert slow.overflowed and await slow.next_batch(5) is None
+        slow.close()
+        fast.close()
+        assert hub.subscriber_count("u1") == hub.subscriber_count("u2") == 0
+
+    asyncio.run(main())

@@ -33,9 +33,9 @@ def test_migrations_from_empty_and_again(db_url):
     eng = make_engine(db_url)
     try:
         names = set(inspect(eng).get_table_names())
-        assert {"alerts", "incidents", "orders", "order_events", "responders", "alembic_version"} <= names
+        assert {"alerts", "incidents", "orders", "order_events", "responders", "users", "alembic_version"} <= names
         with eng.connect() as c:
-            assert c.execute(text("select version_num from alembic_version")).scalar() == "0003"
+            assert c.execute(text("select version_num from alembic_version")).scalar() == "0004"
     finally:
         eng.dispose()
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -21,9 +22,10 @@ import numpy as np
 import pytest
 
 from alerts.bus import open_bus
-from alerts.model import ALERTS_TOPIC
+from alerts.model import ALERTS_TOPIC, Clip
 from api.app import create_app
 from api.settings import Settings
+from ingest.health import StreamHealth
 from tests.api.conftest import SCENE, TOKENS, make_alert, write_configs
 from tests.api.server import serve
 
@@ -86,10 +88,12 @@ class Site:
     settings: Settings
     snapshot: Path
 
-    def produce(self, **kw) -> str:
+    def produce(self, clip: dict | None = None, **kw) -> str:
         """Alert v1 JSON onto the real bus, as the worker's outbox relay sends it; returns its id."""
         kw.setdefault("observed", time.time())
         alert = make_alert(snapshot=self.snapshot.as_uri(), **kw)
+        if clip is not None:
+            alert = alert.model_copy(update={"clip": Clip(**clip)})
         p = open_bus(self.settings.bus_url).producer()
         p.send(ALERTS_TOPIC, alert.model_dump_json().encode(), key=alert.source.id.encode())
         p.flush(5)
@@ -109,6 +113,32 @@ def running_site(tmp_path: Path) -> Iterator[Site]:
     )
     with serve(create_app(settings)) as url:
         yield Site(url, settings, snapshot)
+
+
+def health_events(bus_url: str, emitted: list | None = None):
+    """The worker's own health publisher (ingest.health_events) on the test's bus; `.poll(health, now)`
+    with ingest.health.StreamHealth snapshots publishes lookout.health.v1 records as the worker does."""
+    from ingest.health_events import CameraHealthConfig, CameraHealthTracker, HealthEvents
+
+    tracker = CameraHealthTracker("demo", CameraHealthConfig(lost_after_s=5, publish_every_s=1))
+    return HealthEvents(tracker, bus_url=bus_url, emit=(emitted if emitted is not None else []).append)
+
+
+def has_cjk_font() -> bool:
+    import subprocess
+
+    try:
+        return bool(subprocess.run(["fc-list", ":lang=zh"], capture_output=True, text=True, timeout=10).stdout.strip())
+    except (OSError, subprocess.SubprocessError):
+        return False
+
+
+def photo_file(tmp_path: Path) -> Path:
+    """A phone photo of the scene (a JPEG), for the unit's field report."""
+    img = scene_image()[150:450, 300:700]
+    path = tmp_path / "IMG_0042.jpg"
+    cv2.imwrite(str(path), img)
+    return path
 
 
 @pytest.fixture(scope="module")
@@ -145,16 +175,16 @@ def page_for(browser, url: str, token: str, viewport: dict):
     return page
 
 
-def shot(page, name: str) -> None:
+def shot(page, name: str, full: bool = False) -> None:
     """Always taken (a page that cannot render fails here); written over docs/screenshots/ only
     with LOOKOUT_SCREENSHOTS=1, so an ordinary test run leaves the checkout clean."""
-    png = page.screenshot()
+    png = page.screenshot(full_page=full)
     if os.environ.get("LOOKOUT_SCREENSHOTS") == "1":
         SHOTS.mkdir(parents=True, exist_ok=True)
         (SHOTS / name).write_bytes(png)
 
 
-def test_alert_reaches_command_room_and_unit_acts_on_its_order(browser, site):
+def test_alert_reaches_command_room_and_unit_acts_on_its_order(browser, site, tmp_path):
     from playwright.sync_api import expect
 
     (site.settings.data_dir / "frames" / f"{CAMERA}.jpg").touch()  # the worker just wrote it
@@ -188,8 +218,17 @@ def test_alert_reaches_command_room_and_unit_acts_on_its_order(browser, site):
     # The board follows the unit's action live.
     expect(ops.locator(f'.chip[data-order-id="{order_id}"]')).to_have_attribute("data-state", "on_scene")
     expect(ops.locator(f'article[data-incident-id="{incident_id}"] tr[data-tier="2"] td.count')).to_contain_text("✓")
-    order.get_by_label("Note (for the report)").fill("Two people asked to leave the restricted road.")
-    shot(unit, "unit.png")
+    # The small offline map: the scene and the crew (patrol-1's duty post, 900 m north of it).
+    umap = order.locator("canvas.unitmap")
+    expect(umap).to_have_attribute("data-scene", f"{SCENE[0]:.6f},{SCENE[1]:.6f}")
+    expect(umap).to_have_attribute("data-unit", f"{SCENE[0] + 900 / 111_195.0:.6f},{SCENE[1]:.6f}")
+    expect(order.locator(".bearing")).to_contain_text("900 m south")
+    note = "Two people asked to leave the restricted road."
+    order.get_by_label("Note (for the report)").fill(note)
+    photo = photo_file(tmp_path)
+    order.get_by_label("Photo (optional)").set_input_files(str(photo))
+    expect(order.locator(".photo-chosen img")).to_be_visible()
+    shot(unit, "unit.png", full=True)
 
     # A second place: its own incident on the board, other units ordered (patrol-1 is busy).
     second = site.produce(severity="high", source="cam-2", zone="road", lat=SCENE[0] + 0.004, lon=SCENE[1] - 0.002)
@@ -197,11 +236,29 @@ def test_alert_reaches_command_room_and_unit_acts_on_its_order(browser, site):
     expect(item).to_be_visible(timeout=2000)
     inc2 = item.get_attribute("data-incident-id")
     expect(ops.locator(f'article[data-incident-id="{inc2}"] tr[data-tier="2"] .chip')).to_have_count(1)
+    # The worker's health records reach the panel live: cam-2's stream has stalled.
+    events = health_events(site.settings.bus_url)
+    now = time.time()
+    events.poll({CAMERA: StreamHealth(CAMERA, "live", fps_in=25.0, last_frame_at=now - 0.1),
+                 "cam-2": StreamHealth("cam-2", "stalled", last_frame_at=now - 14, reconnects=3)}, now)
+    events.stop()
+    expect(ops.locator('#cam-health li[data-camera="cam-2"]')).to_have_attribute("data-health", "stalled")
+    # Acknowledge is kept on the server: the board says who, also after a reload.
+    item.get_by_role("button", name="Acknowledge").click()
+    expect(ops.locator(f'article[data-incident-id="{inc2}"]')).to_have_attribute("data-acked", "true")
     shot(ops, "command-room.png")
+    ops.reload()
+    expect(ops.locator(f'article[data-incident-id="{inc2}"]')).to_have_attribute("data-acked", "true")
+    expect(ops.locator(f'article[data-incident-id="{inc2}"] .chip.acked')).to_contain_text("acknowledged by alice")
+    expect(ops.locator(f'article[data-incident-id="{incident_id}"]')).to_have_attribute("data-acked", "false")
+    expect(item.locator(".acts .chip")).to_have_text("acknowledged")
 
-    # Reconnect: a fresh page (new session, new stream) gets the open order replayed.
+    # Reconnect: a fresh page (new session, new stream) gets the open order replayed, and the
+    # half-written note is still there (the photo has to be chosen again).
     unit.reload()
     expect(unit.locator(f'.order[data-order-id="{order_id}"]')).to_have_attribute("data-state", "on_scene")
+    order.get_by_label("Photo (optional)").set_input_files(str(photo))
+    expect(order.get_by_label("Note (for the report)")).to_have_value(note)
 
     # Another unit's session: only its own order (guard-near is ordered for tier 1), never patrol-1's.
     guard = page_for(browser, f"{site.url}/unit.html", "tok-guard", PHONE)
@@ -215,6 +272,14 @@ def test_alert_reaches_command_room_and_unit_acts_on_its_order(browser, site):
     order.get_by_role("button", name="Resolved").click()
     expect(unit.locator(f'.order[data-order-id="{order_id}"]')).to_have_count(0)
     expect(ops.locator(f'article[data-incident-id="{incident_id}"]')).to_have_count(0)
+    # The note and the photo went with "resolved"; operators see them in the alert's details.
+    ops.locator(f'#alerts li[data-alert-id="{alert_id}"]').get_by_role("button", name="Details").click()
+    report = ops.locator(f'#detail-reports li[data-order-id="{order_id}"]')
+    expect(report).to_contain_text(note)
+    expect(report.locator("img.photo")).to_have_js_property("complete", True)
+    assert report.locator("img.photo").evaluate("img => img.naturalWidth") == 400
+    ops.get_by_role("button", name="Close").click()
+    expect(ops.locator("#detail")).not_to_be_visible()
 
     # Operator actions from the feed: dispatch one more unit (the next tier up), then stand the
     # incident down as a false alarm; its orders are cancelled and it leaves the board.
@@ -222,6 +287,11 @@ def test_alert_reaches_command_room_and_unit_acts_on_its_order(browser, site):
     expect(ops.locator(f'article[data-incident-id="{inc2}"] tr[data-tier="3"] .chip')).to_have_count(1)
     item.get_by_role("button", name="False alarm").click()
     expect(ops.locator(f'article[data-incident-id="{inc2}"]')).to_have_count(0)
+    ops.reload()  # stood down on the server, not just hidden
+    expect(ops.locator("#status")).to_have_attribute("data-state", "live")
+    expect(ops.locator(f'article[data-incident-id="{inc2}"]')).to_have_count(0)
+    detail = ops.evaluate(f"() => fetch('/api/incidents/{inc2}', {{headers: {{Authorization: 'Bearer tok-operator'}}}}).then(r => r.json())")
+    assert detail["status"] == "stood_down"
 
     # The reports page charts what just happened: of two incidents that ordered tier 2, one was
     # reached on scene within 3 minutes (the other was stood down).
@@ -229,7 +299,87 @@ def test_alert_reaches_command_room_and_unit_acts_on_its_order(browser, site):
     tier2 = reports.locator('.tier-card[data-tier="2"]')
     expect(tier2.locator("dd").first).to_have_text("2")
     expect(tier2.locator(".bar").nth(1)).to_contain_text("50%")
-    shot(reports, "reports.png")
+    # Per area: "gate" (cam-1) was reached by tier 2, "road" (cam-2) was stood down.
+    expect(reports.locator('#attain tr[data-key="gate"][data-tier="2"] .share')).to_have_text("100%")
+    expect(reports.locator('#attain tr[data-key="road"][data-tier="2"] .share')).to_have_text("0%")
+    expect(reports.locator('#by-rule .crow[data-key="fence-1"]')).to_have_attribute("data-count", "2")
+    expect(reports.locator(f'#by-camera .crow[data-key="{CAMERA}"]')).to_have_attribute("data-count", "1")
+    expect(reports.locator('#by-camera .crow[data-key="cam-2"]')).to_have_attribute("data-count", "1")
+    # Coverage: both alert places. Tier 1's nearest post (guard-near, 100 m) misses the gate's
+    # 60 s by a few seconds; tier 2 (patrol-1, a car 900 m away) makes its 3 minutes.
+    expect(reports.locator("#coverage")).to_have_attribute("data-places", "2")
+    gate = reports.locator('#cov-list li[data-place="cam-1/gate"]')
+    expect(gate).to_have_attribute("data-in-time", "false")
+    expect(gate).to_contain_text("guard-near")
+    reports.get_by_label("Tier", exact=True).select_option("2")
+    expect(gate).to_have_attribute("data-in-time", "true")
+    expect(reports.locator("#cov-summary")).to_contain_text("Tier 2: 2 / 2")
+    shot(reports, "reports.png", full=True)
+    reports.get_by_label("Group by").select_option("day")
+    expect(reports.locator("#attain tr[data-tier='2']")).to_have_count(1)  # both incidents on one day
+    expect(reports.locator("#attain tr[data-tier='2'] th")).to_have_text(re.compile(r"^\d{4}-\d{2}-\d{2}$"))
+
+
+def test_camera_health_panel_follows_the_workers_health_records(browser, site):
+    """lookout.health.v1 records, published by the worker's own HealthEvents, drive the panel live
+    (pushed over the stream, no reload): live → stalled → lost, with the last frame's time."""
+    from playwright.sync_api import expect
+
+    ops = page_for(browser, f"{site.url}/", "tok-operator", DESKTOP)
+    expect(ops.locator("#status")).to_have_attribute("data-state", "live")
+    cam2 = ops.locator('#cam-health li[data-camera="cam-2"]')
+    expect(cam2).to_have_attribute("data-health", "none")  # no record, no frame file yet
+    emitted: list = []
+    events = health_events(site.settings.bus_url, emitted)
+    try:
+        now = time.time()
+        events.poll({"cam-2": StreamHealth("cam-2", "live", fps_in=12.0, last_frame_at=now)}, now)
+        expect(cam2).to_have_attribute("data-health", "live")
+        expect(cam2.locator(".state")).to_have_text("live")
+        events.poll({"cam-2": StreamHealth("cam-2", "stalled", last_frame_at=now, reconnects=1)}, now + 3)
+        expect(cam2).to_have_attribute("data-health", "stalled")
+        expect(cam2.locator(".seen")).to_contain_text(re.compile(r"last frame: \S+ (AM|PM) \(\d+ s ago\) .* reconnects 1"))
+        expect(ops.locator("#cam-bad")).to_have_text("1 ⚠")
+        events.poll({"cam-2": StreamHealth("cam-2", "lost", last_frame_at=now, reconnects=4,
+                                           error="rtsp://admin:secret@10.0.0.9/live: timeout")}, now + 10)
+        expect(cam2).to_have_attribute("data-health", "lost")
+        expect(cam2.locator(".state")).to_have_text("⚠ lost")
+        assert "secret" not in cam2.get_attribute("title")  # the worker redacts stream credentials
+        expect(ops.locator("#map-list")).to_contain_text("cam-2: lost")
+    finally:
+        events.stop()
+    assert [a.rule.kind for a in emitted] == ["camera_health"]  # lost > lost_after_s: the worker's alert
+    # A reload reads the same state back from the API (the feed keeps the newest record per camera).
+    ops.reload()
+    expect(ops.locator('#cam-health li[data-camera="cam-2"]')).to_have_attribute("data-health", "lost")
+    ops.get_by_role("button", name="Switch language / 切换语言").click()
+    expect(ops.locator('#cam-health li[data-camera="cam-2"] .state')).to_have_text("⚠ 信号丢失")
+    if has_cjk_font():  # without one Chromium draws boxes; Debian: fonts-noto-cjk
+        shot(ops, "command-room-zh.png")
+
+
+def test_alert_detail_shows_the_evidence_clip_when_there_is_one(browser, site):
+    from playwright.sync_api import expect
+
+    ops = page_for(browser, f"{site.url}/", "tok-operator", DESKTOP)
+    expect(ops.locator("#status")).to_have_attribute("data-state", "live")
+    plain = site.produce(severity="low", track=1)
+    with_clip = site.produce(severity="high", track=2, clip={
+        "uri": "evidence://clips/x.mp4", "pre_s": 5, "post_s": 5, "track_id": 2})
+    item = ops.locator(f'#alerts li[data-alert-id="{with_clip}"]')
+    expect(item).to_be_visible()
+    item.get_by_role("button", name="Details").click()
+    dialog = ops.get_by_role("dialog")
+    expect(dialog).to_be_visible()
+    video = dialog.locator("video#clip")
+    expect(video).to_have_attribute("src", re.compile(rf"/api/alerts/{with_clip}/clip\?access_token="))
+    expect(dialog).to_contain_text("−5 s … +5 s")
+    expect(dialog.locator(".media img")).to_have_js_property("complete", True)
+    ops.keyboard.press("Escape")  # keyboard: a modal <dialog> closes on Esc
+    expect(dialog).not_to_be_visible()
+    ops.locator(f'#alerts li[data-alert-id="{plain}"]').get_by_role("button", name="Details").click()
+    expect(ops.get_by_role("dialog")).to_contain_text("No field report yet.")
+    expect(ops.locator("#detail video")).to_have_count(0)  # no clip on this alert: no player
 
 
 def test_fence_editor_draws_a_zone_and_saves_a_valid_version(browser, site):

@@ -74,6 +74,13 @@ def test_a_long_condition_ends_at_max_open_and_close_all_ends_the_rest():
     assert end.lifecycle == "end"
 
 
+def test_instant_kinds_are_single_messages():
+    lc = AlertLifecycle(LifecycleConfig(update_every_s=1, end_after_s=1))
+    crossing = fired(0.0, 7).model_copy(update={"rule": RuleRef(id="line", kind="tripwire", severity="high")})
+    assert lc.process([crossing], tracks(7), 0.0) == [crossing]
+    assert lc.process([], tracks(7), 5.0) == [] and lc.process([], tracks(), 10.0) == [] and lc.open == {}
+
+
 def test_disabled_passes_firings_through():
     lc = AlertLifecycle(LifecycleConfig(enabled=False))
     a, b = fired(0.0, 1), fired(30.0, 1)

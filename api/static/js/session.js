@@ -1,5 +1,6 @@
-// Session shared by every page: the token (from /#token=... or the login form) kept in
-// localStorage, authenticated fetch, and the header's login / language controls.
+// Session shared by every page: the token (a login token from the user name / password form, or
+// an API token from /#token=... or the token field) kept in localStorage, authenticated fetch, and
+// the header's login / language controls. Both kinds are sent the same way: Authorization: Bearer.
 import { applyLabels, t, toggleLanguage } from "./i18n.js";
 
 const KEY = "lookout.token";
@@ -26,6 +27,18 @@ export async function api(path, { method = "GET", body } = {}) {
   return data;
 }
 
+// OAuth2 password flow: form-encoded user name and password → {access_token, expires_in, role}.
+export async function login(username, password) {
+  const r = await fetch("/api/auth/token", { method: "POST", body: new URLSearchParams({ username, password }) });
+  const data = r.headers.get("content-type")?.includes("json") ? await r.json() : null;
+  if (!r.ok) {
+    const e = new ApiError(r.status, data);
+    e.retryAfter = r.headers.get("Retry-After");
+    throw e;
+  }
+  return data;
+}
+
 export function setStatus(key, extra = "") {
   const el = $("status");
   if (el) { el.dataset.state = key; el.textContent = t(key) + (extra ? " " + extra : ""); }
@@ -44,6 +57,25 @@ export function startSession(start) {
     $("token").value = "";
     begin();
   };
+  const signin = $("signin");
+  if (signin) {
+    signin.onsubmit = async (e) => {
+      e.preventDefault();
+      const err = $("login-error");
+      err.hidden = true;
+      try {
+        const { access_token } = await login($("username").value.trim(), $("password").value);
+        localStorage.setItem(KEY, access_token);
+        begin();
+      } catch (ex) {
+        err.textContent = ex.status === 429 ? t("tooManyLogins").replace("{s}", ex.retryAfter || "60")
+          : ex.status === 401 ? t("badLogin") : ex.message;
+        err.hidden = false;
+      } finally {
+        $("password").value = ""; // never left in the page
+      }
+    };
+  }
   $("logout").onclick = () => { localStorage.removeItem(KEY); location.reload(); };
   async function begin() {
     document.body.dataset.session = "none";

@@ -25,7 +25,8 @@ function tierRow(inc, tier, orders) {
     <td>${chips || `<span class="muted">${esc(t("noOrder"))}</span>`}</td><td class="count">${count}</td></tr>`;
 }
 
-export function renderBoard(incidents, orders) {
+// `acks`: incident id → {by, at}, the operator acknowledge kept on the server.
+export function renderBoard(incidents, orders, acks = new Map()) {
   const open = [...incidents.values()].filter((i) => i.status === "open").sort((a, b) => b.id - a.id);
   const byIncident = new Map();
   for (const o of orders.values()) {
@@ -36,9 +37,13 @@ export function renderBoard(incidents, orders) {
     const mine = (byIncident.get(inc.id) || []).sort((a, b) => a.id - b.id);
     const tiers = [...new Set(mine.map((o) => o.tier))].sort();
     const rows = (tiers.length ? tiers : [1]).map((tr) => tierRow(inc, tr, mine.filter((o) => o.tier === tr))).join("");
-    return `<article class="incident" data-incident-id="${inc.id}" aria-label="${esc(t("incident"))} ${inc.id}">
+    const ack = acks.get(inc.id);
+    const ackBadge = ack
+      ? `<span class="chip acked" title="${esc(fmtTime(ack.at))}">✓ ${esc(t("ackedBy"))} ${esc(ack.by.split(":").pop())}</span>`
+      : `<span class="chip unacked">${esc(t("notAcked"))}</span>`;
+    return `<article class="incident" data-incident-id="${inc.id}" data-acked="${ack ? "true" : "false"}" aria-label="${esc(t("incident"))} ${inc.id}">
       <h3><span class="sev ${esc(inc.severity)}">${esc(sevLabel(inc.severity))}</span> ${esc(t("incident"))} #${inc.id}
-        <span class="muted">${esc(inc.source_id)}${inc.zone ? " · " + esc(inc.zone) : ""} · ${fmtTime(inc.opened_at)} · ×${inc.alert_count}</span></h3>
+        <span class="muted">${esc(inc.source_id)}${inc.zone ? " · " + esc(inc.zone) : ""} · ${fmtTime(inc.opened_at)} · ×${inc.alert_count}</span>${ackBadge}</h3>
       <table>${rows}</table></article>`;
   }).join("");
   $("no-incidents").hidden = open.length > 0;

@@ -3,10 +3,10 @@
 // a site a few kilometres across, and fitted to the canvas with a margin.
 import { t } from "../i18n.js";
 import { $, esc } from "../session.js";
+import { BAD, cameraHealth } from "./health.js";
 
-// Camera health from the age of its newest frame (the worker writes one about every second).
-const HEALTH_COLOUR = { live: "#14202e", stale: "#b3261e", none: "#8a96a3" };
-export const cameraHealth = (c) => (c.frame_age_s == null ? "none" : c.frame_age_s <= 10 ? "live" : "stale");
+// Cameras: dark when live, red when stalled / lost / silent / stale, grey otherwise.
+const healthColour = (h) => (h === "live" ? "#14202e" : BAD.has(h) ? "#b3261e" : "#8a96a3");
 const TIER_COLOUR = { 1: "#2e6b30", 2: "#1a5fd1", 3: "#6a3fb5" };
 
 function projector(points, w, h, pad = 28) {
@@ -64,7 +64,7 @@ export function drawMap({ cameras = [], responders = [], incidents = [], orders 
     if (!c.location) continue;
     const [x, y] = at(c.location);
     const health = cameraHealth(c);
-    g.fillStyle = HEALTH_COLOUR[health]; g.fillRect(x - 6, y - 6, 12, 12);
+    g.fillStyle = healthColour(health); g.fillRect(x - 6, y - 6, 12, 12);
     g.fillStyle = "#14202e"; g.fillText(c.id, x + 8, y - 6);
     list.push(`${t("camera")} ${c.id}: ${t("cam_" + health)}`);
   }

@@ -1,14 +1,18 @@
 // Fence editor page: load the schema and the current rules, edit one camera's rules on its
-// latest frame, save the whole file as a new version (validated server-side; errors by key path).
+// latest frame, try them on a recording (replay.js), save the whole file as a new version
+// (validated server-side; errors by key path).
 import { onLanguage, t } from "../i18n.js";
 import { $, api, esc, startSession, withToken } from "../session.js";
 import { FenceCanvas } from "./canvas.js";
+import { ReplayPanel } from "./replay.js";
 import { renderForm } from "./schemaform.js";
 
 const state = { schema: null, doc: { cameras: {} }, version: 0, camera: null, selected: -1 };
 let canvas = null;
+let replay = null;
 
-const rulesOf = (cam) => (state.doc.cameras[cam] ??= { rules: [] }).rules;
+// The server leaves defaults out, so a camera with no rules may come as {} (no `rules` key).
+const rulesOf = (cam) => ((state.doc.cameras[cam] ??= {}).rules ??= []);
 
 function uniqueId(base) {
   const taken = new Set(rulesOf(state.camera).map((r) => r.id));
@@ -52,6 +56,7 @@ function showCamera(cam) {
   img.onerror = () => { $("no-frame").hidden = false; img.removeAttribute("src"); canvas.setSize(960, 540); };
   img.src = withToken(`/api/cameras/${encodeURIComponent(cam)}/frame.jpg`) + `&t=${Date.now()}`;
   refresh();
+  replay.load(cam);
 }
 
 function drawn(shape, points) {
@@ -108,9 +113,10 @@ async function start() {
   $("draw-line").onclick = () => canvas.startDraw("line");
   $("delete-rule").onclick = () => { rulesOf(state.camera).splice(state.selected, 1); select(-1); };
   $("save").onclick = save;
+  replay ??= new ReplayPanel({ getCamera: () => state.camera, getRules: () => rulesOf(state.camera) });
   if (ids.length) showCamera(ids[0]);
   loadHistory();
 }
 
-onLanguage(() => { if (state.schema) refresh(); });
+onLanguage(() => { if (state.schema) refresh(); replay?.labels(); });
 startSession(start);
