@@ -4,11 +4,13 @@ Everything it tells the supervisor goes on its own small queue as `(kind, payloa
 - `("ring", {"name", "slots", "shape"})` before the first frame and whenever the frame size
   changes (the decoder never unlinks rings: the supervisor does, once it has mapped them);
 - `("frame", {"camera_id", "seq", "t", "t_wall", "media_time", "meta", "ring", "slot", "shape"})`;
-- `("health", {"state", "frames", "dropped", "reconnects", "t_wall"})` on every state change and
-  at least once a second;
+- `("health", {"state", "reason", "frames", "dropped", "invalid", "reconnects", "open_failures",
+  "t_wall"})` on every state change and at least once a second;
 - `("exit", {"state", "error"})` when the source ends or fails.
-A full ring or a full queue drops the frame and counts it; nothing here ever blocks on the
-consumer. Each decoder has its own queue, so a decoder killed while writing cannot wedge another.
+A full ring or a full queue drops the frame and counts it (`dropped`); a frame with no usable
+image (empty, wrong type) is refused, counted (`invalid`) and logged with the camera id; nothing
+here ever blocks on the consumer. Each decoder has its own queue, so a decoder killed while
+writing cannot wedge another.
 """
 
 from __future__ import annotations
@@ -23,6 +25,8 @@ import traceback
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from ingest.config import CameraConfig
 from ingest.frame import Frame
 from ingest.shm import FrameRing
@@ -30,6 +34,7 @@ from ingest.sources import FrameSource, open_source
 
 log = logging.getLogger(__name__)
 HEALTH_EVERY_S = 1.0
+INVALID_LOG_EVERY = 100  # log the 1st, 101st, ... invalid frame of a camera, not every one
 EXIT_ENDED, EXIT_ERROR, EXIT_UNAVAILABLE = 0, 1, 2
 
 
@@ -68,6 +73,7 @@ class _Decoder:
         self.rings_made = 0
         self.frames = 0
         self.dropped = 0
+        self.invalid = 0  # frames refused here (no usable image)
         self.source: FrameSource | None = None
         self._last_health = 0.0
 
@@ -81,9 +87,12 @@ class _Decoder:
     def health(self) -> None:
         src = self.source
         self._last_health = time.monotonic()
-        self.send("health", {"state": src.state if src else "connecting", "frames": self.frames,
+        self.send("health", {"state": src.state if src else "connecting", "reason": src.reason if src else "",
+                             "frames": self.frames,
                              "dropped": self.dropped + (self.ring.dropped if self.ring else 0),
-                             "reconnects": src.reconnects if src else 0, "t_wall": time.time()})
+                             "invalid": self.invalid + (src.invalid if src else 0),
+                             "reconnects": src.reconnects if src else 0,
+                             "open_failures": src.open_failures if src else 0, "t_wall": time.time()})
 
     def _ring_for(self, shape: tuple[int, ...]) -> FrameRing:
         if self.ring is not None and self.ring.shape == shape:
@@ -99,7 +108,26 @@ class _Decoder:
         self.out_q.put(("ring", self.ring.spec()), timeout=10)
         return self.ring
 
+    def _refuse(self, frame: Frame) -> str | None:
+        """Why `frame` cannot go to analysis, or None when it can."""
+        image = frame.image
+        if not isinstance(image, np.ndarray):
+            return f"image is {type(image).__name__}, not an array"
+        if image.size == 0:
+            return f"empty image {image.shape}"
+        if image.dtype != np.uint8 or image.ndim != 3 or image.shape[2] != 3:
+            return f"image {image.shape} {image.dtype} is not H x W x 3 uint8"
+        return None
+
     def push(self, frame: Frame) -> None:
+        why = self._refuse(frame)
+        if why is not None:
+            self.invalid += 1
+            if self.invalid % INVALID_LOG_EVERY == 1:
+                log.warning("camera %s: invalid frame refused (%s); %d so far", self.cam.id, why, self.invalid)
+            if time.monotonic() - self._last_health >= HEALTH_EVERY_S:
+                self.health()
+            return
         ring = self._ring_for(tuple(frame.image.shape))
         slot = ring.try_put(frame.image)
         if slot is not None:
@@ -121,9 +149,14 @@ class _Decoder:
             self.ring = None
 
 
-def _close_on_stop(stop_event: Any, source: FrameSource) -> None:
+def _watch(stop_event: Any, dec: _Decoder) -> None:
+    """Close the source on stop; keep health flowing while the source delivers no frames (a
+    stream retrying its connection would otherwise report its counters only on state changes)."""
+    source = dec.source
     while not stop_event.is_set() and not source.closed:
         time.sleep(0.1)
+        if time.monotonic() - dec._last_health >= HEALTH_EVERY_S:
+            dec.health()
     source.close()
 
 
@@ -148,7 +181,7 @@ def run_decoder(cam: CameraConfig | dict[str, Any], base_dir: str | Path | None,
         dec.source = open_source(cam, Path(base_dir) if base_dir else None)
         dec.source.on_state = lambda _src, _state: dec.health()
         # A read can block up to read_timeout_s; the stop event closes the source meanwhile.
-        threading.Thread(target=_close_on_stop, args=(stop_event, dec.source), daemon=True).start()
+        threading.Thread(target=_watch, args=(stop_event, dec), daemon=True).start()
         dec.health()
         for frame in dec.source:
             dec.push(frame)

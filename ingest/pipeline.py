@@ -27,6 +27,7 @@ from rules.events import RuleEvent
 
 from ingest.config import CameraConfig
 from ingest.frame import Frame
+from ingest.sensors.drone import TelemetrySample, ground_point
 
 log = logging.getLogger("lookout.pipeline")
 
@@ -76,14 +77,15 @@ class CameraPipeline:
         has_tracks = len(self.last_tracks) > 0
         if self.gate is None or self.gate.check(image, frame.t, has_tracks):
             started = time.perf_counter()
-            detections = self.detector.detect(image)
+            detections = self.gate.detect(self.detector, image, self.last_tracks) if self.gate else self.detector.detect(image)
             self.stats.detect_s += time.perf_counter() - started
             self.stats.detected_frames += 1
             self.last_tracks = self.tracker.update(detections, frame.t)
         # With no motion the scene is unchanged: the rules still see the last tracks, so dwell
         # timers keep running on a person who stands still.
         height, width = image.shape[:2]
-        events = self.engine.update(self.last_tracks, frame.t, (width, height))
+        ground = self._ground_fn(frame, width, height)
+        events = self.engine.update(self.last_tracks, frame.t, (width, height), ground=ground)
         return [self._alert(frame, event) for event in events]
 
     def _alert(self, frame: Frame, event: RuleEvent) -> Alert:
@@ -112,6 +114,24 @@ class CameraPipeline:
             alert = alert.model_copy(update={"snapshot": self.snapshots.save(alert.alert_id, picture)})
         log.info("alert %s rule=%s camera=%s track=%s", alert.alert_id, event.rule_id, self.camera.id, event.track_id)
         return alert
+
+    def _ground_fn(self, frame: Frame, width: int, height: int):
+        """Pixels -> [lat, lon] of this frame for geofence rules: a drone's telemetry stamped in
+        `frame.meta`, else the camera's calibration; None when neither is known."""
+        if self.camera.kind == "drone":
+            tel = frame.meta.get("telemetry")
+            if tel is None:
+                return None
+            sample = TelemetrySample.model_validate({k: v for k, v in tel.items() if k != "dt_s"})
+            nan = (float("nan"), float("nan"))  # a pixel at or above the horizon
+            return lambda px: np.array(
+                [ground_point(sample, u, v, width, height) or nan for u, v in px], dtype=np.float64
+            ).reshape(-1, 2)
+        if self.camera.calibration is None:
+            return None
+        if self._ground is None or self._ground.frame_size != (width, height):
+            self._ground = GroundMapper(self.camera.calibration, (width, height))
+        return self._ground.image_to_geo
 
     def _with_ground_positions(self, alert: Alert, frame: Frame) -> Alert:
         """Calibrated cameras: each object's lat/lon, and the alert placed at the first object."""

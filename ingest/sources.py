@@ -1,5 +1,8 @@
 """Frame sources: video files and RTSP/HTTP streams through OpenCV's FFmpeg backend.
 
+HTTP covers IP cameras' MJPEG endpoints (`multipart/x-mixed-replace`, FFmpeg's mpjpeg demuxer)
+and anything else FFmpeg plays over HTTP; it reconnects and reports state exactly like RTSP.
+
 A source is an iterator of `Frame`, already subsampled to the camera's `analysis_fps`, with a
 `state` that the decoder process reports as health. Live sources never end on their own: a
 failed read marks them lost and they reconnect with a NEW capture (an OpenCV capture whose
@@ -7,17 +10,26 @@ server died never recovers, TESTING.md), backing off 0.5 s → 5 s. `close()` (f
 ends the iteration, also while a reconnect is waiting (a blocked read returns within
 read_timeout_s). Sources set "connecting", "live", "lost" and "ended"; "stalled" (live, but no
 frame for a while) is judged by the supervisor, which sees the gap from outside.
+
+Bad input never raises: a stream that cannot be opened (refused, garbage instead of RTSP, no
+playable media) or stops delivering (read timeout, undecodable frames) goes "lost" with a reason
+(`source.reason`, logged with the camera id) and is retried; `open_failures` and `invalid`
+(frames grabbed but not decodable into an image) count what happened. FFmpeg skips empty
+(0-byte) MJPEG parts itself, so a camera sending only those reads as "no frame within the read
+timeout".
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlsplit
 
 import cv2
 
@@ -29,6 +41,14 @@ log = logging.getLogger(__name__)
 SourceState = Literal["connecting", "live", "stalled", "lost", "ended"]
 BACKOFF_START_S = 0.5
 BACKOFF_CAP_S = 5.0
+# FFmpeg decoding threads per stream. Each camera has its own decoder process, so the cores are
+# already shared out by process; one thread per stream costs ~10 % less CPU per frame than
+# FFmpeg's default (one per core), which only pays off for a single very large stream.
+DECODE_THREADS = int(os.environ.get("LOOKOUT_DECODE_THREADS", "1"))
+
+
+def _capture_params(*extra: int) -> list[int]:
+    return [cv2.CAP_PROP_N_THREADS, DECODE_THREADS, *extra] if DECODE_THREADS > 0 else list(extra)
 
 
 class Subsampler:
@@ -63,6 +83,9 @@ class FrameSource(Iterator[Frame]):
         self.cam = cam
         self.state: SourceState = "connecting"
         self.reconnects = 0
+        self.open_failures = 0  # attempts to open the stream that failed
+        self.invalid = 0  # frames grabbed that did not decode into an image
+        self.reason = ""  # why the state last changed ("" when there was nothing to say)
         self.seq = 0
         # Called as on_state(source, new_state) on every change; the decoder forwards it as health.
         self.on_state: Callable[[FrameSource, SourceState], None] | None = None
@@ -76,6 +99,7 @@ class FrameSource(Iterator[Frame]):
         if state == self.state:
             return
         self.state = state
+        self.reason = why
         level = logging.WARNING if state in ("lost", "stalled") else logging.INFO
         log.log(level, "camera %s (%s): %s%s", self.cam.id, redact_url(self.cam.url), state,
                 f" ({why})" if why else "")
@@ -112,7 +136,7 @@ class FileSource(FrameSource):
         return self._fps
 
     def _open(self) -> bool:
-        cap = cv2.VideoCapture(str(self.path), cv2.CAP_FFMPEG)
+        cap = cv2.VideoCapture(str(self.path), cv2.CAP_FFMPEG, _capture_params())
         if not cap.isOpened():
             cap.release()
             return False
@@ -168,7 +192,7 @@ class FileSource(FrameSource):
 
 
 class RtspSource(FrameSource):
-    """RTSP (or HTTP) stream through OpenCV/FFmpeg with timeouts and reconnection."""
+    """RTSP or HTTP (MJPEG) stream through OpenCV/FFmpeg with timeouts and reconnection."""
 
     def __init__(self, cam: CameraConfig):
         super().__init__(cam)
@@ -177,6 +201,7 @@ class RtspSource(FrameSource):
         self._backoff = BACKOFF_START_S
         self._ever_live = False
         self._first_open = True
+        self._open_failure_logged = False
         self.last_frame_at: float | None = None
 
     def _capture_options(self) -> str:
@@ -186,8 +211,8 @@ class RtspSource(FrameSource):
         if self.cam.source_kind == "rtsp":
             # FFmpeg reads this at open time; one camera per decoder process, so no race.
             os.environ["OPENCV_FFMPEG_CAPTURE_OPTIONS"] = self._capture_options()
-        params = [cv2.CAP_PROP_OPEN_TIMEOUT_MSEC, int(self.cam.open_timeout_s * 1000),
-                  cv2.CAP_PROP_READ_TIMEOUT_MSEC, int(self.cam.read_timeout_s * 1000)]
+        params = _capture_params(cv2.CAP_PROP_OPEN_TIMEOUT_MSEC, int(self.cam.open_timeout_s * 1000),
+                                 cv2.CAP_PROP_READ_TIMEOUT_MSEC, int(self.cam.read_timeout_s * 1000))
         cap = cv2.VideoCapture(self.cam.url, cv2.CAP_FFMPEG, params)
         if cap.isOpened():
             return cap
@@ -212,9 +237,31 @@ class RtspSource(FrameSource):
                 # Streams that announce their rate get the jitter tolerance it allows.
                 self._sub.set_source_fps(self._cap.get(cv2.CAP_PROP_FPS))
                 return True
-            # Logged once: the state stays "lost" across the retries that follow.
-            self._set_state("lost", "cannot open stream")
+            self.open_failures += 1
+            # Logged once per outage: the state stays "lost" across the retries that follow.
+            if not self._open_failure_logged:
+                self._open_failure_logged = True
+                why = f"cannot open stream: {self._diagnose()}"
+                if self.state == "lost":  # lost while reading: say why it does not come back
+                    self.reason = why
+                    log.warning("camera %s (%s): still lost (%s)", self.cam.id, redact_url(self.cam.url), why)
+                self._set_state("lost", why)
         return False
+
+    def _diagnose(self) -> str:
+        """Why an open failed, as far as a plain TCP connect can tell (OpenCV does not say)."""
+        parts = urlsplit(self.cam.url)
+        default = 554 if self.cam.source_kind == "rtsp" else (443 if parts.scheme == "https" else 80)
+        try:
+            port = parts.port or default
+        except ValueError:
+            return "bad port in URL"
+        try:
+            with socket.create_connection((parts.hostname, port), timeout=min(2.0, self.cam.open_timeout_s)):
+                pass
+        except OSError as exc:
+            return f"cannot connect to {parts.hostname}:{port} ({exc.strerror or exc})"
+        return f"{parts.hostname}:{port} accepts connections but sent no playable {self.cam.source_kind} stream"
 
     def __next__(self) -> Frame:
         while not self.closed:
@@ -223,21 +270,27 @@ class RtspSource(FrameSource):
                     self.reconnects += 1
                 if not self._connect():
                     break
+            started = time.monotonic()
             if not self._cap.grab():
-                self._drop_capture("read failed or timed out")
+                if time.monotonic() - started >= 0.9 * self.cam.read_timeout_s:
+                    self._drop_capture(f"no frame within {self.cam.read_timeout_s:g} s")
+                else:
+                    self._drop_capture("stream closed or unreadable")
                 continue
             t = time.time()
             if not self._sub.keep(t):
                 continue
             ok, image = self._cap.retrieve()
-            if not ok or image is None:
-                self._drop_capture("decode failed")
+            if not ok or image is None or image.size == 0:
+                self.invalid += 1
+                self._drop_capture("frame did not decode")
                 continue
             self._ever_live = True
+            self._open_failure_logged = False
             self._backoff = BACKOFF_START_S
             self.last_frame_at = t
             self._set_state("live")
-            return self._frame(t, t, None, image, source="rtsp")
+            return self._frame(t, t, None, image, source=self.cam.source_kind)
         self._release()
         raise StopIteration
 

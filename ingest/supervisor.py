@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import glob
 import logging
+import math
 import os
 import queue as queue_mod
 import secrets
@@ -37,6 +38,17 @@ RESTART_BACKOFF_START_S = 0.5
 RESTART_BACKOFF_CAP_S = 30.0
 HEALTHY_RUN_S = 30.0
 FPS_WINDOW_S = 5.0
+# Ring size when none is given: this many seconds of analysed frames, 3..8 slots. A 720p slot is
+# 2.7 MB of shared memory per camera; 0.8 s rides out a slow analysis step (a snapshot, a rules
+# reload) without dropping, and anything longer is a backlog that only adds latency.
+# Decoder counters that add up over decoder restarts (each generation starts from zero).
+COUNTERS = ("dropped", "invalid", "reconnects", "open_failures")
+RING_SECONDS = 0.8
+RING_SLOTS_MIN, RING_SLOTS_MAX = 3, 8
+
+
+def ring_slots_for(cam: CameraConfig) -> int:
+    return max(RING_SLOTS_MIN, min(RING_SLOTS_MAX, math.ceil(cam.analysis_fps * RING_SECONDS)))
 
 
 @dataclass
@@ -58,19 +70,21 @@ class _Worker:
     ring_prefixes: list[str] = field(default_factory=list)  # every generation's shm prefix
     seq_base: int = 0
     last_seq: int = 0
-    counters_base: dict[str, int] = field(default_factory=lambda: {"dropped": 0, "reconnects": 0})
-    gen_counters: dict[str, int] = field(default_factory=lambda: {"dropped": 0, "reconnects": 0})
+    counters_base: dict[str, int] = field(default_factory=lambda: dict.fromkeys(COUNTERS, 0))
+    gen_counters: dict[str, int] = field(default_factory=lambda: dict.fromkeys(COUNTERS, 0))
     arrivals: deque = field(default_factory=lambda: deque(maxlen=512))
 
 
 class WorkerSupervisor:
     """Decoder processes for `cameras` (disabled ones are skipped); files relative to `base_dir`.
 
+    `ring_slots`: shared-memory frame slots per camera (None: `ring_slots_for(camera)`).
+
     start() once, frames() as often as needed, stop() once (a stopped supervisor stays stopped).
     """
 
     def __init__(self, cameras: list[CameraConfig], base_dir: Path | None = None,
-                 ring_slots: int = 8, log_level: int = logging.INFO):
+                 ring_slots: int | None = None, log_level: int = logging.INFO):
         self.base_dir = Path(base_dir) if base_dir else None
         self.ring_slots = ring_slots
         self.log_level = log_level
@@ -99,13 +113,14 @@ class WorkerSupervisor:
         # Short, unique, POSIX-safe: shm names are global on the machine.
         w.prefix = f"lk{self._id}-{w.cam.id[:40]}-{w.gen}"
         w.ring_prefixes.append(w.prefix)
-        w.queue = self._ctx.Queue(maxsize=self.ring_slots + 32)
+        slots = self.ring_slots or ring_slots_for(w.cam)
+        w.queue = self._ctx.Queue(maxsize=slots + 32)
         w.stop_event = StopFlag(self._ctx)
         w.proc = self._ctx.Process(
             target=run_decoder, name=f"decoder-{w.cam.id}", daemon=True,
             args=(w.cam,  # the model itself: a JSON dump would mask SecretStr passwords
                   str(self.base_dir) if self.base_dir else None,
-                  {"prefix": w.prefix, "slots": self.ring_slots}, w.queue, w.stop_event, self.log_level))
+                  {"prefix": w.prefix, "slots": slots}, w.queue, w.stop_event, self.log_level))
         w.proc.start()
         w.started_at = time.monotonic()
         w.restart_at = None
@@ -266,10 +281,11 @@ class WorkerSupervisor:
                 ring.outstanding += 1
                 self._inbox.put((w, ring, p["slot"], p | {"seq": seq}))
             elif kind == "health" and current:
-                w.gen_counters = {"dropped": p["dropped"], "reconnects": p["reconnects"]}
-                w.health.dropped = w.counters_base["dropped"] + p["dropped"]
-                w.health.reconnects = w.counters_base["reconnects"] + p["reconnects"]
+                w.gen_counters = {k: int(p.get(k, 0)) for k in COUNTERS}
+                for k in COUNTERS:
+                    setattr(w.health, k, w.counters_base[k] + w.gen_counters[k])
                 w.health.state = p["state"]
+                w.health.reason = p.get("reason", "")
             elif kind == "exit" and current:
                 w.health.state = p["state"]
                 w.health.error = p.get("error")
@@ -305,9 +321,9 @@ class WorkerSupervisor:
             w.metrics.update(w.health)
         elif now >= w.restart_at:
             # Counters of the dead generation become the base of the next one.
-            for k in ("dropped", "reconnects"):
+            for k in COUNTERS:
                 w.counters_base[k] += w.gen_counters[k]
-            w.gen_counters = {"dropped": 0, "reconnects": 0}
+            w.gen_counters = dict.fromkeys(COUNTERS, 0)
             w.seq_base = w.last_seq
             self._free_rings(w)
             w.health.restarts += 1

@@ -19,10 +19,12 @@ from alerts.snapshot import SnapshotStore
 
 from ingest.assembly import DetectorCache, build_pipeline
 from ingest.config import CameraConfig
+from ingest.evidence_recorder import open_recorder
+from ingest.lifecycle import AlertLifecycle
 from ingest.health_events import CameraHealthConfig, CameraHealthTracker, HealthEvents
 from ingest.latest_frames import LatestFrames
 from ingest.rules_reload import RulesWatcher
-from ingest.siteconfig import WorkerConfig
+from ingest.siteconfig import WorkerConfig, ground_cameras
 from ingest.supervisor import WorkerSupervisor
 
 log = logging.getLogger("lookout.worker")
@@ -66,6 +68,7 @@ class Worker:
         self.sensors_cfg = sensors
         self.sensor_runtime = None  # ingest.sensors.runtime.SensorRuntime while running
         self.pipelines: dict = {}  # camera id -> CameraPipeline while running
+        self.evidence = None  # ingest.evidence_recorder.EvidenceRecorder while running
         self.onvif_events = None  # ingest.onvif.adapter.OnvifEventSource when cameras ask for events
         self.camera_health = camera_health or (sensors.camera_health if sensors is not None else CameraHealthConfig())
         self.keep_sent_s = 24 * 3600.0  # sent outbox rows kept a day, for forensics
@@ -92,8 +95,11 @@ class Worker:
         latest = LatestFrames(self.data_dir / "frames")
         detectors = DetectorCache(self.cfg.base_dir)
         pipelines = {c.id: build_pipeline(self.cfg, c, detectors, snapshots) for c in self.cameras}
+        evidence = self.evidence = open_recorder(self.cfg.site.evidence, self.data_dir)  # clips; None when off
         self.pipelines = pipelines
-        watcher = RulesWatcher(self.cfg.base_dir / "rules.yaml", {c.id for c in self.cfg.cameras.cameras})
+        lifecycles = {c.id: AlertLifecycle(self.cfg.site.lifecycle) for c in self.cameras}
+        watcher = RulesWatcher(self.cfg.base_dir / "rules.yaml", {c.id for c in self.cfg.cameras.cameras},
+                               ground_cameras(self.cfg.cameras))
         supervisor = WorkerSupervisor(self.cameras, self.cfg.base_dir)
         health_events = self._health_events(outbox)
         try:
@@ -111,12 +117,18 @@ class Worker:
             while not self.stop_event.is_set():
                 if deadline and time.monotonic() >= deadline:
                     break
-                for frame in supervisor.frames(timeout=0.5, max_s=2):
+                # Views on shared memory (no per-frame copy): everything below uses the image
+                # before the next frame is pulled, and keepers (evidence clips) copy it.
+                for frame in supervisor.frames(timeout=0.5, max_s=2, copy=False):
                     self.frames += 1
                     latest.offer(frame.camera_id, frame.image, frame.t)
                     if sensors is not None:
                         sensors.on_frame(frame)  # drone telemetry into frame.meta
                     alerts = pipelines[frame.camera_id].process(frame)
+                    # One alert per condition: re-fires become updates, a gone track an end.
+                    alerts = lifecycles[frame.camera_id].process(alerts, pipelines[frame.camera_id].last_tracks, frame.t)
+                    if evidence is not None:  # buffer the frame; alerts get their clip URI
+                        alerts = evidence.on_frame(frame, pipelines[frame.camera_id], alerts)
                     for alert in alerts:
                         outbox.put(alert)
                         self.alerts += 1
@@ -129,6 +141,8 @@ class Worker:
                 if sensors is not None:
                     sensors.tick()
                 self._reload_rules(watcher, pipelines)
+                if evidence is not None:
+                    evidence.tick()  # retention, in the recorder's thread when due
                 if time.monotonic() >= next_health:
                     next_health = time.monotonic() + self.health_every_s
                     self._log_health(supervisor, outbox)
@@ -141,6 +155,11 @@ class Worker:
             if health_events is not None:
                 health_events.stop()
             supervisor.stop()
+            for lifecycle in lifecycles.values():  # open alerts end with the worker
+                for alert in lifecycle.close_all():
+                    outbox.put(evidence.known_clip(alert) if evidence is not None else alert)  # same clip as its start
+            if evidence is not None:
+                evidence.close()  # clips still collecting are written with the frames they have
             relay.drain(timeout=5)
             relay.stop()
         return WorkerReport(self.frames, self.alerts, outbox.pending_count(), sorted(d.name for d in detectors._by_key.values()))
