@@ -35,7 +35,8 @@ def _scope(request: Request, who: Principal) -> dict:
 @router.get("/response-times")
 def response_times(request: Request, since: EpochS = None, until: EpochS = None, s: Session = Depends(get_session),
                    who: Principal = Depends(require(*READERS))) -> dict:
-    """Per tier: count, median/p90 seconds alert→ack and alert→on-scene, share within 60/180/300 s."""
+    """Per tier: count, median/p90 seconds alert→ack and alert→on-scene, share within 60/180/300 s,
+    and histograms of both times (fixed bins 0/30/60/120/180/300/600 s and up, plus not reached)."""
     return reports.response_times(s, since, until, visible_nodes(request, who.node))
 
 

@@ -108,3 +108,35 @@ def test_report_routes(client, clock):
     assert client.get("/api/reports/breakdown?by=day&tz=Mars/Olympus", headers=op).status_code == 422
     cov = client.get("/api/reports/coverage", headers=op).json()
     assert cov["summary"]["1"]["places"] == 1
+    rt = client.get("/api/reports/response-times", headers=op).json()["tiers"]["1"]
+    assert rt["count"] == 1 and rt["on_scene_histogram"]["not_reached"] == 1
+    assert len(rt["ack_histogram"]["bins"]) == 7
+
+
+def test_response_time_histograms(engine, sessions, clock):
+    """Tier 1 (severity low orders tier 1 only): on scene at 50, 200 and 700 s, one never reached;
+    acknowledged at 10, 30 and 45 s. Bins are [from, to) seconds, so 30 s falls in [30, 60)."""
+    from api.reports import BIN_EDGES, response_times
+
+    for n, (ack, scene) in enumerate([(10, 50), (30, 200), (45, 700)]):
+        i = engine.handle_alert(make_alert(severity="low", zone=f"z{n}", observed=clock(), track=n + 1))
+        _respond(engine, sessions, clock, i, ack, scene)
+        clock.advance(DAY)
+    engine.handle_alert(make_alert(severity="low", zone="z9", observed=clock(), track=9))  # nobody comes
+    with sessions() as s:
+        rep = response_times(s)
+        none = response_times(s, nodes=set())  # a node with no incidents: empty bins, not missing
+    assert rep["bin_edges_s"] == list(BIN_EDGES) == [0, 30, 60, 120, 180, 300, 600]
+    t1 = rep["tiers"]["1"]
+    assert t1["count"] == 4 and t1["deadline_s"] == 60
+    scene = t1["on_scene_histogram"]
+    assert [b["count"] for b in scene["bins"]] == [0, 1, 0, 0, 1, 0, 1] and scene["not_reached"] == 1
+    assert scene["bins"][-1] == {"from_s": 600, "to_s": None, "count": 1}
+    ack = t1["ack_histogram"]
+    assert [b["count"] for b in ack["bins"]] == [1, 2, 0, 0, 0, 0, 0] and ack["not_reached"] == 1
+    # The existing summary agrees with the bins (nearest-rank over reached incidents only).
+    assert t1["on_scene_median_s"] == 200 and t1["within"]["60"] == 0.25
+    assert rep["tiers"]["2"]["on_scene_histogram"]["not_reached"] == 0
+    assert rep["tiers"]["3"]["deadline_s"] == 300
+    empty = none["tiers"]["1"]["on_scene_histogram"]
+    assert sum(b["count"] for b in empty["bins"]) == 0 and empty["not_reached"] == 0

@@ -299,6 +299,23 @@ def test_alert_reaches_command_room_and_unit_acts_on_its_order(browser, site, tm
     tier2 = reports.locator('.tier-card[data-tier="2"]')
     expect(tier2.locator("dd").first).to_have_text("2")
     expect(tier2.locator(".bar").nth(1)).to_contain_text("50%")
+    # Distribution (read from the visually hidden table that carries the chart's numbers): tier 2
+    # reached once, within its 3 minutes, acknowledged before that; the stood-down one never.
+    dist2 = reports.locator('.dist-card[data-tier="2"]')
+    expect(dist2).to_have_attribute("data-deadline", "180")
+    expect(dist2.locator("line.deadline")).to_have_count(1)
+    expect(dist2.locator('tr[data-bin="none"] td.scene')).to_have_text("1")
+    expect(dist2.locator('tr[data-bin="none"] td.ack')).to_have_text("1")
+    early = ["0-30", "30-60", "60-120", "120-180"]
+    scene_counts = [int(dist2.locator(f'tr[data-bin="{b}"] td.scene').inner_text()) for b in early]
+    assert sum(scene_counts) == 1, scene_counts
+    for b in ("180-300", "300-600", "600+"):
+        expect(dist2.locator(f'tr[data-bin="{b}"] td.scene')).to_have_text("0")
+    assert sum(int(dist2.locator(f'tr[data-bin="{b}"] td.ack').inner_text()) for b in early) == 1
+    assert dist2.locator("rect.scene").count() == 8 and dist2.locator("rect.ack").count() == 8
+    dist3 = reports.locator('.dist-card[data-tier="3"]')  # dispatched for the second, then stood down
+    expect(dist3.locator('tr[data-bin="none"] td.scene')).to_have_text("1")
+    expect(dist3.locator("text.deadline")).to_have_text("deadline 300 s")
     # Per area: "gate" (cam-1) was reached by tier 2, "road" (cam-2) was stood down.
     expect(reports.locator('#attain tr[data-key="gate"][data-tier="2"] .share')).to_have_text("100%")
     expect(reports.locator('#attain tr[data-key="road"][data-tier="2"] .share')).to_have_text("0%")
@@ -318,6 +335,12 @@ def test_alert_reaches_command_room_and_unit_acts_on_its_order(browser, site, tm
     reports.get_by_label("Group by").select_option("day")
     expect(reports.locator("#attain tr[data-tier='2']")).to_have_count(1)  # both incidents on one day
     expect(reports.locator("#attain tr[data-tier='2'] th")).to_have_text(re.compile(r"^\d{4}-\d{2}-\d{2}$"))
+    # Bilingual: the distribution's labels follow the language switch.
+    reports.locator("#lang").click()
+    expect(reports.locator("#h-dist")).to_have_text("响应时间分布")
+    expect(dist3.locator("text.deadline")).to_have_text("时限 300 秒")
+    expect(dist2.locator('tr[data-bin="none"] th')).to_have_text("未到达")
+    reports.locator("#lang").click()
 
 
 def test_camera_health_panel_follows_the_workers_health_records(browser, site):

@@ -52,6 +52,9 @@ const STRINGS = {
     noData: "No data for this period.", alertsPerRule: "Alerts per rule", alertsPerCamera: "Alerts per camera",
     coverageMap: "Coverage of the tiers", placesCovered: "places reached in time", withinTarget: "on scene within the tier's target",
     inTime: "in time", missed: "not in time", post: "posts", noUnit: "no unit of this tier",
+    distribution: "Response-time distribution", notReached: "not reached", deadline: "deadline", sec: "s",
+    distHelp: "Incidents per time from the alert, per tier; the dashed line is the tier's deadline.",
+    timeBin: "seconds from the alert", onSceneN: "on scene", ackN: "acknowledged",
   },
   zh: {
     lang: "EN", langLabel: "切换语言 / Switch language",
@@ -104,6 +107,9 @@ const STRINGS = {
     noData: "该周期无数据。", alertsPerRule: "各规则告警数", alertsPerCamera: "各摄像机告警数",
     coverageMap: "梯队覆盖图", placesCovered: "个地点可按时到达", withinTarget: "梯队时限内到场",
     inTime: "可按时到达", missed: "无法按时到达", post: "岗位", noUnit: "该梯队无单元",
+    distribution: "响应时间分布", notReached: "未到达", deadline: "时限", sec: "秒",
+    distHelp: "各梯队按告警后用时统计的事件数；虚线为该梯队时限。",
+    timeBin: "告警后秒数", onSceneN: "到场", ackN: "接警",
   },
 };
 

@@ -1,5 +1,5 @@
 // Reports: the 1-3-5 attainment per tier (share of incidents with a unit on scene within 1, 3
-// and 5 minutes) and median / p90 response times; the same per area, period or unit; alerts per
+// and 5 minutes), median / p90 response times and their distribution; the same per area, period or unit; alerts per
 // rule and per camera; and a coverage map of the tiers. Plain HTML bars and a canvas (no chart
 // library, no map tiles): the page works offline.
 import { onLanguage, t } from "./i18n.js";
@@ -21,6 +21,63 @@ function renderTiers() {
       <dt>${esc(t("toAck"))}</dt><dd>${esc(t("median"))} ${secs(d.ack_median_s)} · ${esc(t("p90"))} ${secs(d.ack_p90_s)}</dd>
       <dt>${esc(t("toScene"))}</dt><dd>${esc(t("median"))} ${secs(d.on_scene_median_s)} · ${esc(t("p90"))} ${secs(d.on_scene_p90_s)}</dd></dl>
   </article>`).join("");
+}
+
+// Response-time distribution: per tier a small inline-SVG bar chart, bars per fixed time bin for
+// "to acknowledge" (light) and "to on scene" (blue), the incidents never reached at the right, and
+// the tier's deadline as a dashed line on its bin edge. The SVG is hidden from screen readers; a
+// visually hidden table beside it carries the same numbers.
+const binKey = (b) => (b.to_s == null ? `${b.from_s}+` : `${b.from_s}-${b.to_s}`);
+const binText = (b) => (b.to_s == null ? `≥${b.from_s}` : `${b.from_s}–${b.to_s}`);
+
+function distSvg(d) {
+  const W = 400, H = 130, L = 6, R = 6, TOP = 20, BOT = 22, GAP = 12;
+  const scene = d.on_scene_histogram, ack = d.ack_histogram;
+  const groups = scene.bins.length + 1, gw = (W - L - R - GAP) / groups, ph = H - TOP - BOT;
+  const max = Math.max(1, ...scene.bins.map((b) => b.count), ...ack.bins.map((b) => b.count), scene.not_reached, ack.not_reached);
+  const bar = (x, n, cls) => {
+    const h = (n / max) * ph, y = TOP + ph - h;
+    return `<rect class="${cls}" x="${x.toFixed(1)}" y="${y.toFixed(1)}" width="${(gw * 0.38).toFixed(1)}" height="${h.toFixed(1)}"/>`
+      + (n ? `<text class="n" x="${(x + gw * 0.19).toFixed(1)}" y="${(y - 2).toFixed(1)}">${n}</text>` : "");
+  };
+  const group = (i, a, sc) => {
+    const x0 = L + i * gw + (i === groups - 1 ? GAP : 0);
+    return bar(x0 + gw * 0.1, a, "ack") + bar(x0 + gw * 0.5, sc, "scene");
+  };
+  // A pale red band behind the "not reached" pair: those incidents missed every deadline.
+  let out = `<rect class="nr-bg" x="${(L + (groups - 1) * gw + GAP).toFixed(1)}" y="${TOP - 12}" width="${gw.toFixed(1)}" height="${ph + 12}"/>`;
+  out += scene.bins.map((b, i) => group(i, ack.bins[i].count, b.count)).join("");
+  out += group(groups - 1, ack.not_reached, scene.not_reached);
+  // The axis is labelled at the bin edges (seconds), so the deadline line sits on a labelled tick.
+  out += data.bin_edges_s.map((e, i) => `<line class="tick" x1="${L + i * gw}" x2="${L + i * gw}" y1="${TOP + ph}" y2="${TOP + ph + 4}"/>`
+    + `<text class="axis" x="${L + i * gw + (i ? 0 : 4)}" y="${H - 8}">${e}</text>`).join("")
+    + `<text class="axis" x="${(W - R - gw / 2).toFixed(1)}" y="${H - 8}">—</text>`;
+  const edge = data.bin_edges_s.indexOf(d.deadline_s);
+  if (edge >= 0) {
+    const x = L + edge * gw, right = x > W * 0.6;
+    out += `<line class="deadline" x1="${x.toFixed(1)}" x2="${x.toFixed(1)}" y1="${TOP - 12}" y2="${TOP + ph}"/>`
+      + `<text class="deadline" x="${(x + (right ? -3 : 3)).toFixed(1)}" y="${TOP - 6}" text-anchor="${right ? "end" : "start"}">${esc(t("deadline"))} ${d.deadline_s} ${esc(t("sec"))}</text>`;
+  }
+  out += `<line class="base" x1="${L}" x2="${W - R}" y1="${TOP + ph}" y2="${TOP + ph}"/>`;
+  return `<svg viewBox="0 0 ${W} ${H}" aria-hidden="true" focusable="false">${out}</svg>`;
+}
+
+function renderDist() {
+  $("dist").innerHTML = Object.entries(data.tiers).map(([tier, d]) => {
+    const scene = d.on_scene_histogram, ack = d.ack_histogram;
+    if (!scene) return "";
+    const rows = scene.bins.map((b, i) => `<tr data-bin="${binKey(b)}"><th scope="row">${binText(b)} ${esc(t("sec"))}</th>
+      <td class="scene">${b.count}</td><td class="ack">${ack.bins[i].count}</td></tr>`).join("")
+      + `<tr data-bin="none"><th scope="row">${esc(t("notReached"))}</th><td class="scene">${scene.not_reached}</td><td class="ack">${ack.not_reached}</td></tr>`;
+    return `<figure class="dist-card" data-tier="${tier}" data-deadline="${d.deadline_s}">
+      <figcaption><b>${esc(t("tier"))} ${tier}</b> <span class="muted">${esc(t("tier" + tier))} · ${d.count} ${esc(t("count"))}</span></figcaption>
+      ${distSvg(d)}
+      <div class="legend" aria-hidden="true"><span><i class="ack"></i>${esc(t("toAck"))}</span><span><i class="scene"></i>${esc(t("toScene"))}</span>
+        <span>— ${esc(t("notReached"))}</span><span class="muted">${esc(t("timeBin"))}</span></div>
+      <table class="sr-only"><caption>${esc(t("distribution"))}, ${esc(t("tier"))} ${tier} (${esc(t("deadline"))} ${d.deadline_s} ${esc(t("sec"))})</caption>
+        <tr><th scope="col">${esc(t("timeBin"))}</th><th scope="col">${esc(t("onSceneN"))}</th><th scope="col">${esc(t("ackN"))}</th></tr>${rows}</table>
+    </figure>`;
+  }).join("");
 }
 
 // One row per (area | period | unit, tier): the share on scene within the tier's own target.
@@ -129,6 +186,7 @@ function renderCoverage() {
 function render() {
   if (!data) return;
   renderTiers();
+  renderDist();
   renderAttainment();
   if (counts) { renderCounts($("by-rule"), counts.by_rule); renderCounts($("by-camera"), counts.by_camera); }
   renderCoverage();
