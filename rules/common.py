@@ -17,7 +17,7 @@ from detectors.detections import Detections
 from detectors.labels import class_id, label
 from rules.config import RuleBase
 from rules.events import EventObject, RuleEvent
-from rules.slots import FrameView, SlotState, StateBatch, TrackTable
+from rules.slots import FrameView, Handover, SlotState, StateBatch, TrackTable
 
 S = TypeVar("S", bound="TrackState")
 
@@ -173,7 +173,11 @@ class VectorRule(RuleRuntime):
     def __init__(self, spec: RuleBase, camera_id: str, frame_size: tuple[int, int]):
         super().__init__(spec, camera_id, frame_size)
         names = [name for name, _ in self.columns]
-        self.slots = SlotState(names, [d for _, d in self.columns], spec.forget_after_s)
+        ho = spec.handover
+        self.handover = Handover(ho.max_gap_s, ho.max_distance) if ho.enabled else None
+        self.slots = SlotState(
+            names, [d for _, d in self.columns], spec.forget_after_s, inherit=self.handover
+        )
         self.c = self.slots.col  # column index by name, for the subclasses' array code
         self._own_table: TrackTable | None = None
         self._table: TrackTable | None = None  # the table of the last step
@@ -181,10 +185,19 @@ class VectorRule(RuleRuntime):
 
     def update(self, tracks: Detections, t: float) -> list[RuleEvent]:
         if self._own_table is None:
-            self._own_table = TrackTable(self.spec.forget_after_s)
-        sel, points = self.select(tracks)
-        slots = self._own_table.lookup(sel.tracker_id, t)
-        return self.step(FrameView(sel, points, slots, self._own_table), t)
+            self._own_table = TrackTable(self.spec.forget_after_s, handover=self.handover)
+            self._own_table.frame_size = self.frame_size
+        # Every tracked row goes through the table, as in the engine: hand-over decisions are
+        # about who is who on the camera, whatever this rule selects.
+        tracked = tracks.is_tracked
+        all_slots = np.full(len(tracks), -1, dtype=np.int64)
+        all_slots[tracked] = self._own_table.lookup(
+            tracks.tracker_id[tracked], t, tracks.xyxy[tracked], tracks.class_id[tracked]
+        )
+        mask = selection_mask(tracks, self.class_ids, self.spec.min_confidence)
+        sel = tracks[mask]
+        points = sel.anchors(self.spec.anchor).astype(np.float64)
+        return self.step(FrameView(sel, points, all_slots[mask], self._own_table), t)
 
     def batch_key(self) -> tuple:
         """Rules with equal keys can be stepped together (`step_batch`): same kind, same

@@ -16,6 +16,10 @@ armed vectorized rules of one kind are stepped together as one batch whose state
 array across frames (`StateBatch`), so 50 fences cost a few array operations per kind rather
 than per fence. Events still come out in rule order.
 
+Identity hand-over: the shared track table gives a new tracker id that appears where a track
+was just lost that track's slot, so rules keep the person's state across a tracker id switch
+(`rules.slots`, `RuleBase.handover`).
+
 Ground positions: rules that test where a track stands on the ground (geofence) get `ground`, a
 function from (N, 2) pixels to (N, 2) [lat, lon] for this frame, which the caller builds from
 the camera's calibration or the drone frame's telemetry. Without it they see no tracks; the
@@ -42,7 +46,7 @@ from rules.geofence import Geofence
 from rules.loitering import Loitering
 from rules.object_removed import ObjectRemoved
 from rules.schedule import ScheduleClock, check_timezone
-from rules.slots import FrameView, StateBatch, TrackTable
+from rules.slots import FrameView, Handover, StateBatch, TrackTable
 from rules.stationary import Stationary
 from rules.tripwire import Tripwire
 from rules.zone_entrance import ZoneEntrance
@@ -79,6 +83,15 @@ def build_rule(spec: RuleBase, camera_id: str, frame_size: tuple[int, int]) -> R
     if kind not in RULE_KINDS:
         raise ValueError(f"no rule implementation for kind {kind!r}")
     return RULE_KINDS[kind](spec, camera_id, frame_size)
+
+
+def table_handover(specs: Sequence[RuleBase]) -> Handover | None:
+    """The track table's hand-over limits: the widest of the rules that want one (each rule
+    then keeps only the hand-overs within its own limits), None if no rule does."""
+    on = [s.handover for s in specs if s.handover.enabled]
+    if not on:
+        return None
+    return Handover(max(h.max_gap_s for h in on), max(h.max_distance for h in on))
 
 
 class RuleEngine:
@@ -130,6 +143,7 @@ class RuleEngine:
         }
         self._off &= set(self._clocks)
         self._table.forget_after_s = max((s.forget_after_s for s in self._specs), default=10.0)
+        self._table.handover = table_handover(self._specs)
         old = self._rules
         self._rules = {}
         for spec in self._specs:
@@ -164,6 +178,7 @@ class RuleEngine:
                 s.id: build_rule(s, self.camera_id, size) for s in self._specs
             }
         events: list[RuleEvent] = []
+        self._table.frame_size = size  # hand-over: tracks lost at the edge left the picture
         views = _Views(tracks, t, self._table)
         batches: dict[tuple, list] = {}
         for rid, rule in self._rules.items():
@@ -224,7 +239,12 @@ class _Views:
             if self._slots is None:  # every tracked row once, so no slot expires while seen
                 tracked = self.tracks.is_tracked
                 self._slots = np.full(len(self.tracks), -1, dtype=np.int64)
-                self._slots[tracked] = self.table.lookup(self.tracks.tracker_id[tracked], self.t)
+                self._slots[tracked] = self.table.lookup(
+                    self.tracks.tracker_id[tracked],
+                    self.t,
+                    self.tracks.xyxy[tracked],
+                    self.tracks.class_id[tracked],
+                )
             mask = selection_mask(self.tracks, rule.class_ids, rule.spec.min_confidence)
             sel = self.tracks[mask]
             points = sel.anchors(rule.spec.anchor).astype(np.float64)

@@ -42,6 +42,30 @@ def check_polygon(v: list[Point]) -> list[Point]:
     return v
 
 
+class HandoverSpec(BaseModel):
+    """Identity hand-over: a new track id that appears where a track was just lost inherits the
+    lost track's state in this rule (cooldown, fired, tripwire side, time inside), so a tracker
+    id switch neither re-fires the rule nor restarts its timers. See docs/rules.md."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    enabled: bool = Field(default=True, description="Inherit state across tracker id switches")
+    max_gap_s: float = Field(
+        default=1.5,
+        ge=0,
+        description="The new id must appear at most this long after the lost track was last seen "
+        "(and within the rule's forget_after_s, after which the lost state is gone anyway)",
+    )
+    max_distance: float = Field(
+        default=0.75,
+        ge=0,
+        description="The new id's box centre must lie within this many box heights of the lost "
+        "track's box centre "
+        "(last position or extrapolated by its last velocity); scale-aware, so the same value "
+        "works near and far from the camera",
+    )
+
+
 class RuleBase(BaseModel):
     """Fields every rule kind shares."""
 
@@ -83,6 +107,11 @@ class RuleBase(BaseModel):
         default=10.0,
         gt=0,
         description="Per-track state is dropped when a track has been unseen this long",
+    )
+    handover: HandoverSpec = Field(
+        default_factory=HandoverSpec,
+        description="Identity hand-over across tracker id switches (kinds with per-track "
+        "state in the engine's track table; loitering uses its own rejoin_radius)",
     )
     schedule: Schedule | None = Field(
         default=None,
