@@ -4,6 +4,36 @@
 import { applyLabels, t, toggleLanguage } from "./i18n.js";
 
 const KEY = "lookout.token";
+
+// The header's session controls, one copy for every page: sign-in form, token field, log out,
+// language and connection status. A page holds <span id="session-controls"> where they go;
+// data-layout="phone" (the unit page) puts status and language first and narrows the fields.
+const LAYOUTS = {
+  header: { order: ["signin", "error", "token", "logout", "lang", "status"], user: 12, tok: 20 },
+  phone: { order: ["status", "lang", "logout", "signin", "error", "token"], user: 10, tok: 16 },
+};
+
+function controls(layout) {
+  const { order, user, tok } = LAYOUTS[layout] || LAYOUTS.header;
+  const parts = {
+    signin: `<form id="signin"><label class="sr-only" for="username" data-i18n="username">User name</label>
+    <input id="username" name="username" autocomplete="username" data-i18n-attr="placeholder:username" size="${user}" required>
+    <label class="sr-only" for="password" data-i18n="password">Password</label>
+    <input id="password" name="password" type="password" autocomplete="current-password" data-i18n-attr="placeholder:password" size="${user}" required>
+    <button type="submit" data-i18n="signIn">Sign in</button></form>`,
+    error: `<span id="login-error" role="alert" hidden></span>`,
+    token: `<form id="login"><label class="sr-only" for="token" data-i18n="token">Access token</label>
+    <input id="token" type="password" autocomplete="off" data-i18n-attr="placeholder:token" size="${tok}">
+    <button type="submit" data-i18n="connect">Connect</button></form>`,
+    logout: `<button id="logout" type="button" data-i18n="logout">Log out</button>`,
+    lang: `<button id="lang" type="button" data-i18n="lang" data-i18n-attr="aria-label:langLabel">中文 · ZH</button>`,
+    status: `<span id="status" role="status">disconnected</span>`,
+  };
+  return order.map((k) => parts[k]).join("\n  ");
+}
+
+const slot = document.getElementById("session-controls");
+if (slot) slot.outerHTML = controls(slot.dataset.layout);
 export const $ = (id) => document.getElementById(id);
 export const token = () => localStorage.getItem(KEY) || "";
 export const esc = (s) => String(s ?? "").replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]);
