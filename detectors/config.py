@@ -71,7 +71,9 @@ class MotionConfig(BaseModel):
 
 class TrackerConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    kind: Literal["bytetrack"] = "bytetrack"
+    kind: Literal["bytetrack", "ocsort", "botsort"] = Field(
+        default="bytetrack", description="Tracker (roboflow trackers): ByteTrack; OC-SORT (observation-centric "
+        "momentum, fewer swaps when people cross); BoT-SORT (without camera-motion compensation: cameras are fixed)")
     lost_track_s: float = Field(default=2.0, gt=0, description="Keep a lost track this long (occlusions)")
     min_score: float = Field(default=0.3, ge=0, le=1, description="Track activation threshold")
     high_score: float = Field(default=0.5, ge=0, le=1, description="Detections at or above this score are matched first (ByteTrack's high-confidence stage)")

@@ -33,6 +33,18 @@ class Tracker:
         self._next_id = 0
         self._last_t: float | None = None
 
+    def _new_tracker(self):
+        import trackers
+
+        common = dict(lost_track_buffer=self._buffer, frame_rate=self.fps,
+                      minimum_consecutive_frames=self.cfg.min_hits, high_conf_det_threshold=self.cfg.high_score)
+        if self.cfg.kind == "ocsort":
+            return trackers.OCSORTTracker(**common, minimum_iou_threshold=self.cfg.match_iou)
+        if self.cfg.kind == "botsort":
+            return trackers.BoTSORTTracker(**common, track_activation_threshold=self.cfg.min_score,
+                                           minimum_iou_threshold_first_assoc=self.cfg.match_iou, enable_cmc=False)
+        return self._new_bytetrack()
+
     def _new_bytetrack(self):
         from trackers import ByteTrackTracker
 
@@ -62,7 +74,7 @@ class Tracker:
 
         for c in np.unique(dets.class_id).tolist():
             if c not in self._per_class:
-                self._per_class[c] = self._new_bytetrack()
+                self._per_class[c] = self._new_tracker()
 
         out_rows: list[np.ndarray] = []
         out_ids: list[np.ndarray] = []

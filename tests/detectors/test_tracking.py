@@ -1,6 +1,7 @@
 """ByteTrack wrapper: stable ids, class and score kept, time-based track expiry."""
 
 import numpy as np
+import pytest
 
 from detectors.config import TrackerConfig
 from detectors.detections import Detections
@@ -83,3 +84,20 @@ def test_expired_tracks_release_their_state_and_reset_restarts_ids():
     for i in range(3):
         out = tr.update(dets([box(100 + 2 * i)]), t=i * 0.1)
     assert out.tracker_id.tolist() == [0]
+
+
+@pytest.mark.parametrize("kind", ["bytetrack", "ocsort", "botsort"])
+def test_every_tracker_kind_keeps_two_walkers_apart_with_stable_ids(kind):
+    """Two people walking towards each other on parallel paths: each keeps one id, the two differ,
+    class and score are carried, and nothing leaks once they are gone."""
+    tr = Tracker(TrackerConfig(kind=kind), fps=10)
+    ids: dict[int, set[int]] = {0: set(), 1: set()}
+    for i in range(30):
+        out = tr.update(dets([box(20 + 8 * i, y=100), box(400 - 8 * i, y=300)]), t=i / 10)
+        for tid, (x1, y1, _, _) in zip(out.tracker_id.tolist(), out.xyxy.tolist()):
+            ids[0 if y1 < 200 else 1].add(tid)
+        assert set(out.class_id.tolist()) <= {0} and np.allclose(out.confidence, 0.9)
+    assert len(ids[0]) == 1 and len(ids[1]) == 1 and ids[0] != ids[1]
+    for j in range(60):  # 6 s without detections: tracks expire, state goes
+        tr.update(Detections.empty(), t=3.0 + j / 10)
+    assert tr.active_count == 0
