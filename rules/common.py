@@ -65,6 +65,21 @@ class TrackStates(Generic[S]):
         return track_id in self._by_id
 
 
+def settle_side(firm: np.ndarray, cand: np.ndarray, since: np.ndarray, seen: np.ndarray, t: float,
+                persist: float | np.ndarray) -> np.ndarray:
+    """Debounced inside/outside per track (zone entrance/exit, geofences): a track's firm side
+    changes only after it has been seen on the other side for `persist` seconds. Updates the
+    candidate side and since when in place; returns the rows whose firm side flips now (the
+    caller writes the new side). Seen back on the firm side drops the candidate."""
+    other = seen != firm
+    starting = other & (cand != seen)
+    np.copyto(since, t, where=starting)
+    np.copyto(cand, seen, where=starting)
+    np.copyto(cand, 0.0, where=~other)
+    np.copyto(since, np.nan, where=~other)
+    return other & (t - since >= persist - 1e-9)  # 1e-9: float frame times
+
+
 def cooldown_ready(state: TrackState, t: float, cooldown_s: float) -> bool:
     """A track that never fired is ready at once; one that did waits `cooldown_s`."""
     return state.last_fired is None or t - state.last_fired >= cooldown_s

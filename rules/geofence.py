@@ -29,7 +29,7 @@ import numpy as np
 import shapely
 
 from detectors.detections import Detections
-from rules.common import VectorRule, event_object
+from rules.common import VectorRule, event_object, settle_side
 from rules.config import GeofenceSpec
 from rules.events import RuleEvent
 from rules.slots import FrameView, TrackTable
@@ -102,14 +102,8 @@ class Geofence(VectorRule):
         first = firm == 0  # first sighting: no crossing to report
         np.copyto(inside_since, t, where=first & inside)
         np.copyto(firm, seen, where=first)
-        other = seen != firm
-        starting = other & (cand != seen)
-        np.copyto(since, t, where=starting)
-        np.copyto(cand, seen, where=starting)
-        np.copyto(cand, 0.0, where=~other)  # back on the firm side: the candidate is dropped
-        np.copyto(since, np.nan, where=~other)
         persist = np.where(inside, spec.min_inside_s, spec.min_outside_s)
-        flip = other & (t - since >= persist - _EPS)
+        flip = settle_side(firm, cand, since, seen, t, persist)
         flip_in, flip_out = flip & inside, flip & ~inside
         np.copyto(inside_since, since, where=flip_in)
         np.copyto(inside_since, np.nan, where=flip_out)

@@ -13,13 +13,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from rules.common import VectorRule, event_object
+from rules.common import VectorRule, event_object, settle_side
 from rules.config import ZoneEntranceSpec, ZoneExitSpec
 from rules.events import RuleEvent
 from rules.geometry import PolygonZone, to_pixels
 from rules.slots import FrameView
 
-_EPS = 1e-9
 INSIDE, OUTSIDE = 1.0, -1.0
 
 
@@ -50,13 +49,7 @@ class ZoneTransition(VectorRule):
         since = rows[:, c["candidate_since"]]
         seen = np.where(self.zone.contains(view.points), INSIDE, OUTSIDE)
         np.copyto(firm, seen, where=firm == 0)  # first sighting: no crossing to report
-        other = seen != firm
-        starting = other & (cand != seen)
-        np.copyto(since, t, where=starting)
-        np.copyto(cand, seen, where=starting)
-        np.copyto(cand, 0.0, where=~other)  # back on the firm side: the candidate is dropped
-        np.copyto(since, np.nan, where=~other)
-        flip = other & (t - since >= self.spec.min_persist_s - _EPS)
+        flip = settle_side(firm, cand, since, seen, t, self.spec.min_persist_s)
         self._since = since.copy()
         np.copyto(firm, seen, where=flip)
         np.copyto(cand, 0.0, where=flip)
