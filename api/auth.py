@@ -118,6 +118,25 @@ def _login_principal(request: Request, token: str) -> Principal | None:
     return Principal(row.role, subject, row.node, user=row.username)
 
 
+def still_valid_check(app: Any, who: Principal) -> Callable[[], bool] | None:
+    """For a long-lived stream: a check that its login user is still enabled with the same role,
+    unit and node (None for API tokens, which only a restart changes). Streams run it every
+    `stream_recheck_s`, so disabling a user also ends the streams it had open."""
+    sessions = getattr(app.state, "sessions", None)
+    if who.user is None or sessions is None:
+        return None
+
+    def check() -> bool:
+        with sessions() as s:
+            row = active_user(s, who.user)
+        if row is None:
+            return False
+        subject = row.unit if row.role == "unit" and row.unit else row.username
+        return (row.role, subject, row.node) == (who.role, who.subject, who.node)
+
+    return check
+
+
 def authenticate_token(request: Request, settings: Settings, token: str) -> Principal | None:
     """An API token from settings, else a login JWT; None when neither."""
     return _lookup(settings, token) or _login_principal(request, token)

@@ -52,6 +52,10 @@ class Settings(BaseSettings):
     sse_keepalive_s: float = Field(
         default=15.0, gt=0, description="Comment frame interval on idle streams, so proxies and clients see a live link"
     )
+    stream_recheck_s: float = Field(
+        default=30.0, gt=0, description="How often an open SSE/WebSocket stream of a login user checks that the "
+        "user is still enabled with the same role and node; a changed user's stream is closed"
+    )
     position_rate_per_s: float = Field(
         default=1.0, gt=0, description="Position updates per second each unit may send (REST and MQTT) on average"
     )

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Callable
+import time
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from fastapi import APIRouter, Depends, HTTPException, Request, WebSocket, WebSocketDisconnect
@@ -18,7 +19,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, Response
 from starlette.types import Receive, Scope, Send
 
-from api.auth import Principal, forbid_other_unit, require
+from api.auth import Principal, forbid_other_unit, require, still_valid_check
 from api.deps import get_engine, get_hub, get_settings
 from api.dispatch.engine import DispatchEngine, NotYourOrder, OrderNotFound
 from api.dispatch.states import ACTIONS, IllegalTransition
@@ -42,10 +43,12 @@ class EventStream(Response):
 
     media_type = "text/event-stream"
 
-    def __init__(self, sub: Subscription, first: list[Frame], keepalive_s: float, delivered: Delivered | None = None):
+    def __init__(self, sub: Subscription, first: list[Frame], keepalive_s: float, delivered: Delivered | None = None,
+                 still_valid: Recheck | None = None):
         # Response.__init__ would add content-length: 0 for an empty body; this one never ends.
         self.status_code, self.background, self.raw_headers = 200, None, list(HEADERS)
         self.sub, self.first, self.keepalive_s, self.delivered = sub, first, keepalive_s, delivered
+        self.still_valid = still_valid
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         sub = self.sub
@@ -62,6 +65,8 @@ class EventStream(Response):
                     for f in batch:
                         self.delivered(f)
                 head = b""
+                if self.still_valid is not None and not await self.still_valid():
+                    break  # the user was disabled or changed: end the stream, the client must sign in again
                 batch = await sub.next_batch(self.keepalive_s)
             # Cut off by the hub (not reading): end the response; the client reconnects and resyncs.
             await send({"type": "http.response.body", "body": b"", "more_body": False})
@@ -73,6 +78,27 @@ class EventStream(Response):
         while (await receive())["type"] != "http.disconnect":
             pass
         self.sub.abort()
+
+
+Recheck = Callable[[], Awaitable[bool]]
+
+
+def _recheck(app, who: Principal, settings: Settings) -> Recheck | None:
+    """At most every `stream_recheck_s`: is the stream's login user still the same, enabled one?
+    (A database read, so off the event loop.) None for API tokens."""
+    check = still_valid_check(app, who)
+    if check is None:
+        return None
+    last = time.monotonic()
+
+    async def recheck() -> bool:
+        nonlocal last
+        if time.monotonic() - last < settings.stream_recheck_s:
+            return True
+        last = time.monotonic()
+        return await run_in_threadpool(check)
+
+    return recheck
 
 
 def _unit_delivery(engine: DispatchEngine, receipts: Receipts, unit_id: str, channel: str) -> Delivered:
@@ -125,7 +151,7 @@ async def unit_stream(unit_id: str, request: Request, since: float | None = None
         sub.close()
         raise
     delivered = _unit_delivery(engine, request.app.state.receipts, unit_id, "sse") if who.role == "unit" else None
-    return EventStream(sub, first, settings.sse_keepalive_s, delivered)
+    return EventStream(sub, first, settings.sse_keepalive_s, delivered, _recheck(request.app, who, settings))
 
 
 @router.get("/stream")
@@ -134,7 +160,7 @@ async def operator_stream(request: Request, hub: PushHub = Depends(get_hub), set
     """New alerts, incidents, order changes and command-room alarms of the user's org node and below."""
     sub = hub.subscribe_operators(request.app.state.engine.org.visible(who.node))
     return EventStream(sub, [Frame({"type": "hello", "subject": who.subject, "role": who.role, "node": who.node})],
-                       settings.sse_keepalive_s)
+                       settings.sse_keepalive_s, still_valid=_recheck(request.app, who, settings))
 
 
 # ---- WebSocket ----------------------------------------------------------------------------------
@@ -183,6 +209,7 @@ async def unit_ws(ws: WebSocket, unit_id: str) -> None:
         # After the backlog: the client knows it is caught up (and a bench knows it is subscribed).
         batch = [*batch, Frame({"type": "ready", "unit_id": unit_id, "replayed": len(batch)})]
         keepalive = state.settings.sse_keepalive_s
+        still_valid = _recheck(ws.app, who, state.settings)
         while batch is not None:
             if not batch:
                 await ws.send_text('{"type":"keepalive"}')
@@ -195,6 +222,9 @@ async def unit_ws(ws: WebSocket, unit_id: str) -> None:
                         sent_orders.pop(next(iter(sent_orders)))
                 if delivered:
                     delivered(f)
+            if still_valid is not None and not await still_valid():
+                await ws.close(1008, "session no longer valid; sign in again")
+                return
             batch = await sub.next_batch(keepalive)
     except (WebSocketDisconnect, RuntimeError, OSError):
         pass  # the client went away mid-send
