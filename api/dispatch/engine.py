@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from alerts.bus import BusError, Producer
 from alerts.model import DISPATCH_EVENTS_TOPIC, Alert
 from api.config import ApiConfig, DispatchFile, Policy, Responder
-from api.dispatch import selection
+from api.dispatch import incidents, selection
 from api.dispatch.responder_index import ResponderIndex
 from api.dispatch.states import ACTIONS, AWAITING_ACK, AWAITING_ARRIVAL, OPEN, OrderState, check
 from api.dispatch.views import alert_view, event_view, incident_view, order_view
@@ -35,7 +35,6 @@ log = logging.getLogger(__name__)
 
 Clock = Callable[[], float]
 Push = Callable[[dict[str, Any]], None]
-SEVERITY_RANK = {"low": 0, "medium": 1, "high": 2, "critical": 3}
 SYSTEM = "system"
 
 
@@ -170,9 +169,10 @@ class DispatchEngine:
             with self._tx() as (s, out):
                 known = s.get(AlertRow, alert.alert_id)
                 if known is not None:
-                    return self._follow_up(s, known, alert, out)
+                    return incidents.follow_up(s, known, alert, out)
                 now, observed = self.clock(), alert.observed_at.timestamp()
-                inc = self._group(s, alert, observed, now, out)
+                inc = incidents.group(s, alert, observed, now, out, window_s=self.config.incident_window_s,
+                                      node=self.org.node_of_site(alert.site))
                 row = AlertRow(
                     alert_id=alert.alert_id, site=alert.site, source_id=alert.source.id,
                     zone=alert.location.zone, rule_id=alert.rule.id, severity=alert.rule.severity,
@@ -186,52 +186,6 @@ class DispatchEngine:
                 return inc.id
         except IntegrityError:
             return None  # another consumer recorded it first: same outcome as a duplicate
-
-    def _follow_up(self, s: Session, row: AlertRow, alert: Alert, out: list) -> int | None:
-        """An update or end of a recorded alert refreshes it and its incident; it dispatches no
-        one (the start did). A replayed or older message (sequence not above the stored one) is
-        a duplicate."""
-        if alert.sequence <= int(row.payload.get("sequence", 0)):
-            return None
-        row.payload = json.loads(alert.model_dump_json())  # a new dict: JSON columns track assignment
-        inc = s.get(IncidentRow, row.incident_id)
-        if inc is not None:
-            inc.last_observed_at = max(inc.last_observed_at, alert.observed_at.timestamp())
-        out.append({"type": "alert_update", "incident_id": row.incident_id, "alert": alert_view(row)})
-        return row.incident_id
-
-    def _group(self, s: Session, alert: Alert, observed: float, now: float, out: list) -> IncidentRow:
-        """Same source and zone within the window joins the open incident; else a new one."""
-        window = self.config.incident_window_s
-        zone = alert.location.zone
-        q = select(IncidentRow).where(
-            IncidentRow.source_id == alert.source.id,
-            IncidentRow.zone.is_(None) if zone is None else IncidentRow.zone == zone,
-            IncidentRow.status == "open",
-            IncidentRow.drill.is_(bool(alert.drill)),  # a drill never joins a real incident, nor the reverse
-            IncidentRow.last_observed_at >= observed - window,
-        ).order_by(IncidentRow.id.desc()).limit(1)
-        inc = s.scalars(q).first()
-        lat, lon = alert.location.lat, alert.location.lon
-        if (lat is None or lon is None) and alert.objects and alert.objects[0].geo:
-            lat, lon = alert.objects[0].geo
-        if inc is None:
-            inc = IncidentRow(
-                source_id=alert.source.id, zone=zone, severity=alert.rule.severity, lat=lat, lon=lon,
-                status="open", opened_at=now, last_observed_at=observed, alert_count=1, drill=bool(alert.drill),
-                node=self.org.node_of_site(alert.site),
-            )
-            s.add(inc)
-            s.flush()
-        else:
-            inc.alert_count += 1
-            inc.last_observed_at = max(inc.last_observed_at, observed)
-            if SEVERITY_RANK[alert.rule.severity] > SEVERITY_RANK.get(inc.severity, 0):
-                inc.severity = alert.rule.severity  # a worse alert widens the dispatch
-            if inc.lat is None and lat is not None:
-                inc.lat, inc.lon = lat, lon
-        out.append({"type": "incident", "incident_id": inc.id, "incident": incident_view(inc)})
-        return inc
 
     # ---- orders -----------------------------------------------------------------------------
 
