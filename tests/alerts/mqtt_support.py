@@ -14,6 +14,7 @@ from pathlib import Path
 
 import paho.mqtt.client as mqtt
 
+from tests.support.procs import kill
 from tests.support.tansu import _accepts, free_port
 
 
@@ -38,9 +39,7 @@ class Mosquitto:
 
     def stop(self) -> None:
         proc, self._proc = self._proc, None
-        if proc is not None and proc.poll() is None:
-            proc.kill()
-            proc.wait(timeout=10)
+        kill(proc)
 
 
 class Subscriber:

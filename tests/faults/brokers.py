@@ -18,6 +18,7 @@ from pathlib import Path
 
 import httpx
 
+from tests.support.procs import kill
 from tests.support.tansu import CLIENT_OPTIONS, _accepts, free_port, tansu_binary
 
 # Short client timeouts so an outage turns into BusErrors (and retries) in seconds.
@@ -59,9 +60,7 @@ class S3Server:
 
     def stop(self) -> None:
         proc, self._proc = self._proc, None
-        if proc is not None and proc.poll() is None:
-            proc.kill()
-            proc.wait(timeout=10)
+        kill(proc)
 
 
 class SeaweedS3:
@@ -121,9 +120,7 @@ class SeaweedS3:
 
     def stop(self) -> None:
         proc, self._proc = self._proc, None
-        if proc is not None and proc.poll() is None:
-            proc.kill()
-            proc.wait(timeout=10)
+        kill(proc)
 
 
 class DurableTansu:
