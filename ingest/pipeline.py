@@ -84,7 +84,8 @@ class CameraPipeline:
         # With no motion the scene is unchanged: the rules still see the last tracks, so dwell
         # timers keep running on a person who stands still.
         height, width = image.shape[:2]
-        ground = self._ground_fn(frame, width, height)
+        # Pixels → lat/lon only for cameras with geofence rules: a drone's telemetry is parsed per frame.
+        ground = self._ground_fn(frame, width, height) if self.engine.uses_ground else None
         events = self.engine.update(self.last_tracks, frame.t, (width, height), ground=ground)
         return [self._alert(frame, event) for event in events]
 

@@ -129,6 +129,11 @@ class RuleEngine:
         """Live rule objects (empty until the first frame), e.g. for annotators."""
         return list(self._rules.values())
 
+    @property
+    def uses_ground(self) -> bool:
+        """Whether any enabled rule tests ground positions (callers skip mapping pixels if not)."""
+        return self._uses_ground
+
     def replace(self, specs: Sequence[RuleBase]) -> RuleChanges:
         """Hot reload: keep the state of rules whose spec is unchanged, drop removed ones, and
         say what changed (disabled rules count as present, so toggling `enabled` is a change)."""
@@ -138,6 +143,7 @@ class RuleEngine:
         changes = diff_specs(self._all_specs, specs)
         self._all_specs = list(specs)
         self._specs = [s for s in specs if s.enabled]
+        self._uses_ground = any(needs_ground(spec) for spec in self._specs)
         self._clocks = {
             s.id: s.schedule.clock(self.timezone) for s in self._specs if s.schedule is not None
         }
