@@ -49,8 +49,8 @@ class AlertLifecycle:
     def process(self, fired: list[Alert], tracks: Detections, t: float) -> list[Alert]:
         """The messages to publish for this frame: new starts, updates and ends, in that order."""
         self.last_t = t
-        if not self.config.enabled:
-            return fired
+        if not self.config.enabled or not (fired or self.open):
+            return fired  # the common frame: nothing fired, nothing open
         out: list[Alert] = []
         for alert in fired:
             out.append(self._fired(alert, t) if alert.rule.kind in self.config.kinds else alert)
