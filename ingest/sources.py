@@ -1,4 +1,4 @@
-"""Frame sources: video files and RTSP/HTTP streams through OpenCV's FFmpeg backend.
+"""Frame sources: video files and RTSP/HTTP streams through FFmpeg (PyAV, or OpenCV's backend).
 
 HTTP covers IP cameras' MJPEG endpoints (`multipart/x-mixed-replace`, FFmpeg's mpjpeg demuxer)
 and anything else FFmpeg plays over HTTP; it reconnects and reports state exactly like RTSP.
@@ -35,6 +35,7 @@ import cv2
 
 from ingest.config import CameraConfig, redact_url
 from ingest.frame import Frame
+from ingest.pyav_capture import GridSampler, PyAVCapture
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +50,19 @@ DECODE_THREADS = int(os.environ.get("LOOKOUT_DECODE_THREADS", "1"))
 
 def _capture_params(*extra: int) -> list[int]:
     return [cv2.CAP_PROP_N_THREADS, DECODE_THREADS, *extra] if DECODE_THREADS > 0 else list(extra)
+
+
+def uses_pyav(cam: CameraConfig) -> bool:
+    """PyAV decodes files and RTSP unless the camera says opencv; HTTP (MJPEG: every frame is a
+    key frame, nothing to skip) stays with OpenCV unless the camera says pyav."""
+    if cam.decoder == "auto":
+        return cam.source_kind in ("file", "rtsp")
+    return cam.decoder == "pyav"
+
+
+def _capture_fps(cap) -> float:
+    fps = cap.fps if isinstance(cap, PyAVCapture) else cap.get(cv2.CAP_PROP_FPS)
+    return fps if 0 < fps < 1000 else 0.0
 
 
 class Subsampler:
@@ -129,23 +143,28 @@ class FileSource(FrameSource):
         self._offset = 0.0  # media seconds of earlier loops, so t keeps increasing
         self._last_media = 0.0
         self._start_wall: float | None = None
-        self._sub: Subsampler | None = None
+        self._sub: Subsampler | GridSampler | None = None
 
     @property
     def fps(self) -> float:
         return self._fps
 
     def _open(self) -> bool:
-        cap = cv2.VideoCapture(str(self.path), cv2.CAP_FFMPEG, _capture_params())
+        if uses_pyav(self.cam):
+            # Asked per packet, on the time the whole file timeline gives it (loops included).
+            cap = PyAVCapture(str(self.path), threads=DECODE_THREADS,
+                              wanted=lambda media: self._sub.due(self._offset + media))
+        else:
+            cap = cv2.VideoCapture(str(self.path), cv2.CAP_FFMPEG, _capture_params())
         if not cap.isOpened():
             cap.release()
             return False
         self._cap = cap
-        fps = cap.get(cv2.CAP_PROP_FPS)
-        self._fps = fps if 0 < fps < 1000 else 25.0  # some containers report 0 or nonsense
+        self._fps = _capture_fps(cap) or 25.0  # some containers report 0 or nonsense
         self._index = 0
         if self._sub is None:
-            self._sub = Subsampler(self.cam.analysis_fps, self._fps)
+            pyav = isinstance(cap, PyAVCapture)
+            self._sub = (GridSampler if pyav else Subsampler)(self.cam.analysis_fps, self._fps)
         return True
 
     def __next__(self) -> Frame:
@@ -164,7 +183,8 @@ class FileSource(FrameSource):
                     raise StopIteration
                 self._offset += self._last_media + 1.0 / self._fps
                 continue
-            media = self._index / self._fps
+            # PyAV skips frames nobody analyses, so its frames carry their own time (pts).
+            media = self._cap.frame_time if isinstance(self._cap, PyAVCapture) else self._index / self._fps
             self._index += 1
             self._last_media = media
             t_media = self._offset + media
@@ -196,8 +216,11 @@ class RtspSource(FrameSource):
 
     def __init__(self, cam: CameraConfig):
         super().__init__(cam)
-        self._cap: cv2.VideoCapture | None = None
-        self._sub = Subsampler(cam.analysis_fps)
+        self._cap: cv2.VideoCapture | PyAVCapture | None = None
+        self._pyav = uses_pyav(cam)
+        # PyAV samples on the stream's own timestamps (so it can skip before decoding), OpenCV on
+        # arrival time.
+        self._sub = GridSampler(cam.analysis_fps) if self._pyav else Subsampler(cam.analysis_fps)
         self._backoff = BACKOFF_START_S
         self._ever_live = False
         self._first_open = True
@@ -207,7 +230,15 @@ class RtspSource(FrameSource):
     def _capture_options(self) -> str:
         return f"rtsp_transport;{self.cam.rtsp_transport}|analyzeduration;0|probesize;32"
 
-    def _open(self) -> cv2.VideoCapture | None:
+    def _open(self) -> cv2.VideoCapture | PyAVCapture | None:
+        if self._pyav:
+            # As for OpenCV below: start on the first packets instead of probing the stream for seconds.
+            options = {"analyzeduration": "0", "probesize": "32"}
+            if self.cam.source_kind == "rtsp":
+                options["rtsp_transport"] = self.cam.rtsp_transport
+            cap = PyAVCapture(self.cam.url, options=options, open_timeout_s=self.cam.open_timeout_s,
+                              read_timeout_s=self.cam.read_timeout_s, threads=DECODE_THREADS, wanted=self._sub.due)
+            return cap if cap.isOpened() else None
         if self.cam.source_kind == "rtsp":
             # FFmpeg reads this at open time; one camera per decoder process, so no race.
             os.environ["OPENCV_FFMPEG_CAPTURE_OPTIONS"] = self._capture_options()
@@ -235,7 +266,7 @@ class RtspSource(FrameSource):
             self._cap = self._open()
             if self._cap is not None:
                 # Streams that announce their rate get the jitter tolerance it allows.
-                self._sub.set_source_fps(self._cap.get(cv2.CAP_PROP_FPS))
+                self._sub.set_source_fps(_capture_fps(self._cap))
                 return True
             self.open_failures += 1
             # Logged once per outage: the state stays "lost" across the retries that follow.
@@ -278,7 +309,7 @@ class RtspSource(FrameSource):
                     self._drop_capture("stream closed or unreadable")
                 continue
             t = time.time()
-            if not self._sub.keep(t):
+            if not self._sub.keep(self._cap.frame_time if self._pyav else t):
                 continue
             ok, image = self._cap.retrieve()
             if not ok or image is None or image.size == 0:

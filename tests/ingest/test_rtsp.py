@@ -67,9 +67,26 @@ def test_frames_arrive_from_rtsp_file_stream(rtsp_server):
         p.close()
 
 
-def test_server_death_marks_lost_and_return_reconnects(rtsp_server, caplog):
-    caplog.set_level(logging.INFO, logger="ingest.sources")
+def test_frames_arrive_at_the_analysis_rate(rtsp_server):
+    """PyAV samples on the stream's timestamps and skips what it does not keep: still 5 fps."""
     src = open_source(rtsp_cam(rtsp_server.url))
+    p = Puller(src)
+    try:
+        p.wait_for(lambda: len(p.frames) >= 3, 20)
+        n0, t0 = len(p.frames), time.monotonic()
+        time.sleep(4)
+        rate = (len(p.frames) - n0) / (time.monotonic() - t0)
+        assert 4.0 <= rate <= 6.0, rate
+        gaps = [b.t - a.t for a, b in zip(p.frames[n0:], p.frames[n0 + 1:])]
+        assert max(gaps) < 0.6
+    finally:
+        p.close()
+
+
+@pytest.mark.parametrize("decoder", ["pyav", "opencv"])
+def test_server_death_marks_lost_and_return_reconnects(rtsp_server, caplog, decoder):
+    caplog.set_level(logging.INFO, logger="ingest.sources")
+    src = open_source(rtsp_cam(rtsp_server.url, decoder=decoder))
     p = Puller(src)
     try:
         p.wait_for(lambda: src.state == "live" and len(p.frames) >= 3, 20)
