@@ -82,11 +82,12 @@ def worker(
     verbose: bool = typer.Option(False, "--verbose", "-v"),
 ) -> None:
     """Decode streams, run detection and fence rules, publish alerts onto the bus."""
-    from ingest.settings import WorkerSettings
+    from ingest.settings import WorkerSettings, apply_opencv_threads
     from ingest.worker import Worker
 
     setup_logging(verbose)
     settings = WorkerSettings()
+    apply_opencv_threads(settings.opencv_threads)
     sensors_cfg = None
     if sensors is not None:
         from ingest.sensors.config import load_sensors

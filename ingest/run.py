@@ -110,6 +110,9 @@ def run_all(config_dir: Path, data_dir: Path, *, port: int = 8080, duration: flo
                 env=env))
         log.info("console: %s/#token=%s  (operator token; unit tokens are in LOOKOUT_TOKENS of the API process)",
                  url, operator_token)
+        from ingest.settings import WorkerSettings, apply_opencv_threads
+
+        apply_opencv_threads(WorkerSettings().opencv_threads)
         worker = Worker(cfg, data_dir=data_dir, bus_url=bus_url)
         try:
             report = worker.run(duration_s=duration)
