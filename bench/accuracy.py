@@ -125,8 +125,8 @@ def keep_unignored(pred: np.ndarray, gt: np.ndarray, ignore: np.ndarray) -> np.n
 class Analyser:
     """Gate → detector (crops or whole frame) → tracker, as `ingest.pipeline` runs them."""
 
-    def __init__(self, det, tcfg: TrackerConfig, mcfg: MotionConfig | None, fps: float) -> None:
-        self.det, self.fps = det, fps
+    def __init__(self, det, tcfg: TrackerConfig, mcfg: MotionConfig | None, fps: float, colours: bool = True) -> None:
+        self.det, self.fps, self.colours = det, fps, colours
         self.tracker = Tracker(tcfg, fps=fps)
         self.gate = MotionGate(mcfg) if mcfg is not None and mcfg.enabled else None
         self.tracks = Detections.empty()
@@ -141,17 +141,17 @@ class Analyser:
         d = self.gate.detect(self.det, img, self.tracks) if self.gate is not None else self.det.detect(img)
         self.elapsed += time.perf_counter() - t0
         self.detected += 1
-        self.tracks = self.tracker.update(d, t)
+        self.tracks = self.tracker.update(d, t, image=img if self.colours else None)
         return d
 
 
 def run_backend(cfg: DetectorConfig, tcfg: TrackerConfig, mcfg: MotionConfig | None, gt: Gt, video: Path,
-                tree: Path, limit: int | None, progress) -> dict:
+                tree: Path, limit: int | None, progress, colours: bool = True) -> dict:
     import motmetrics as mm
 
     det = create_detector(cfg)
     n, fps = frame_count(video, limit)
-    run = Analyser(det, tcfg, mcfg, fps)
+    run = Analyser(det, tcfg, mcfg, fps, colours)
     acc = mm.MOTAccumulator(auto_id=True)
     # The bench's first convention (until 2026-11-23): a track on a conf-0 box is a false positive.
     acc_strict = mm.MOTAccumulator(auto_id=True)
@@ -177,7 +177,7 @@ def run_backend(cfg: DetectorConfig, tcfg: TrackerConfig, mcfg: MotionConfig | N
     # tree.avi's header claims 444 frames but only 68 decode: count what is read. Alerts come
     # from tracks, so confirmed person tracks per frame are what would reach the rules.
     tree_n, tree_fps = frame_count(tree, None)
-    tree_run = Analyser(det, tcfg, mcfg, tree_fps)
+    tree_run = Analyser(det, tcfg, mcfg, tree_fps, colours)
     tree_dets = tree_tracks = tree_read = 0
     task = progress.add_task(f"{det.name} tree", total=tree_n)
     for tree_read, img in frames(tree, None):
@@ -217,6 +217,9 @@ def main(
     activation: float = typer.Option(None, help="Tracker min_score: the score a new track needs"),
     lost_track_s: float = typer.Option(None, help="Tracker lost_track_s"),
     match_iou: float = typer.Option(None, help="Tracker match_iou"),
+    swap_check: bool = typer.Option(None, help="Tracker swap_check (default: TrackerConfig's)"),
+    colours: bool = typer.Option(True, help="Give the tracker the frame, for the colour check of id takeovers"),
+    warmup_s: float = typer.Option(None, help="Motion gate warmup_s (default: MotionConfig's)"),
     model: Path = typer.Option(None, help="YOLOX ONNX file (default: shared/models/yolox_nano.onnx)"),
     threads: int = typer.Option(2, help="Inference threads"),
 ) -> None:
@@ -229,11 +232,11 @@ def main(
     cv2.setNumThreads(threads)
     gt = load_gt(gt_path)
     given = {"high_score": high_score, "min_score": activation, "lost_track_s": lost_track_s, "match_iou": match_iou,
-             "min_hits": min_hits}
+             "min_hits": min_hits, "swap_check": swap_check}
     tcfg = TrackerConfig(**{k: v for k, v in given.items() if v is not None})
     extra = {"min_score": min_score, "nms_iou": nms_iou, "input_size": input_size}
     det_extra = {k: v for k, v in extra.items() if v is not None}
-    mcfg = MotionConfig() if crop else None
+    mcfg = (MotionConfig() if warmup_s is None else MotionConfig(warmup_s=warmup_s)) if crop else None
     console.print(f"detector {det_extra or 'defaults'}; tracker {tcfg.model_dump()}; "
                   f"motion {mcfg.model_dump() if mcfg else 'off (every frame, whole frame)'}")
     rows = []
@@ -241,7 +244,7 @@ def main(
         for kind in backend:
             cfg = DetectorConfig(kind=kind, model_path=model if kind == "yolox-onnx" else None,
                                  threads=threads, **det_extra)
-            rows.append(run_backend(cfg, tcfg, mcfg, gt, video, tree, frames_limit or None, progress))
+            rows.append(run_backend(cfg, tcfg, mcfg, gt, video, tree, frames_limit or None, progress, colours))
     print("| backend | frames | recall | precision | MOTA | IDF1 | MOTA / IDF1, conf-0 hits as FP | ID sw. | track FP "
           "| track FN | ms/detected frame | tree.avi person dets/min | tree.avi person tracks/min |")
     print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")

@@ -52,6 +52,12 @@ class MotionConfig(BaseModel):
     enabled: bool = Field(default=True, description="Run the detector only on frames with motion")
     min_area_fraction: float = Field(default=0.0005, ge=0, le=1, description="Changed area that counts as motion")
     recheck_interval_s: float = Field(default=2.0, gt=0, description="Run the detector at least this often while tracks exist, to see stationary objects")
+    warmup_s: float = Field(
+        default=2.0, ge=0, description="After a (re)start the gate passes every frame for this long: the "
+        "background model knows nothing yet, and the tracker needs consecutive frames to confirm people "
+        "already in view (on PETS09 a person standing in a zone at the start was confirmed 0.1 s late "
+        "and missed). 0 passes only the first frame."
+    )
     method: Literal["mog2", "diff"] = Field(
         default="mog2", description="'mog2' learns a background (copes with swaying trees and "
         "slow light changes); 'diff' compares with the previous frame (no warm-up)."
@@ -79,3 +85,14 @@ class TrackerConfig(BaseModel):
     high_score: float = Field(default=0.5, ge=0, le=1, description="Detections at or above this score are matched first (ByteTrack's high-confidence stage)")
     match_iou: float = Field(default=0.1, ge=0, le=1, description="Minimum IoU between a predicted track and a detection to match them")
     min_hits: int = Field(default=2, ge=1, description="Consecutive matched frames before a track gets an id")
+    swap_check: bool = Field(
+        default=True, description="Swap two tracks' ids back when, after their boxes met, each one's "
+        "motion fits the other's velocity from before the meeting clearly better (people passing each "
+        "other; detectors/swaps.py)")
+    swap_margin: float = Field(
+        default=0.5, gt=0, description="How much better (box heights per second) the swapped reading "
+        "must fit the velocities from before the meeting")
+    split_distance: float = Field(
+        default=0.5, gt=0, le=1, description="With the frame's colours (detectors/appearance.py): a track "
+        "whose motion changes abruptly and whose torso and leg colours change by at least this much "
+        "(Hellinger distance, 0..1) now shows somebody else, and its box gets a new id")

@@ -2,7 +2,9 @@
 
 Most patrol cameras look at an empty scene most of the time; skipping still frames cuts the
 detector's load several-fold. Stationary objects that are already tracked are re-checked
-every `recheck_interval_s` so a person who stops moving is not lost.
+every `recheck_interval_s` so a person who stops moving is not lost. For `warmup_s` after a
+(re)start every frame passes: the background is not learnt yet, and people already standing in
+view need consecutive detections before the tracker gives them an id.
 """
 
 from __future__ import annotations
@@ -37,12 +39,14 @@ class MotionGate:
         self._shape: tuple[int, ...] | None = None
         self._last_t: float | None = None
         self._last_pass_t: float | None = None
+        self._start_t: float | None = None
 
     def check(self, image: np.ndarray, t: float, has_tracks: bool) -> bool:
         """True when this frame must go to the detector.
 
-        That is: the first frame after a (re)start, a frame with enough changed area, or, while
-        tracks exist, a frame `recheck_interval_s` seconds or more after the last one that went.
+        That is: any frame within `warmup_s` of a (re)start (the first one always), a frame with
+        enough changed area, or, while tracks exist, a frame `recheck_interval_s` seconds or more
+        after the last one that went.
         """
         if not self.cfg.enabled:
             h, w = image.shape[:2]
@@ -52,7 +56,10 @@ class MotionGate:
             # New resolution or time went backwards (file looped, stream restarted).
             self.reset()
             self._shape = image.shape
+        if self._last_t is None:
+            self._start_t = t
         first = self._last_t is None
+        warming = t - self._start_t < self.cfg.warmup_s
         self._last_t = t
 
         small, scale = self._prepare(image)
@@ -66,7 +73,7 @@ class MotionGate:
             and self._last_pass_t is not None
             and t - self._last_pass_t >= self.cfg.recheck_interval_s
         )
-        if first or moved or recheck:
+        if first or warming or moved or recheck:
             self._last_pass_t = t
             return True
         return False

@@ -16,7 +16,7 @@ def background(h: int = 480, w: int = 640) -> np.ndarray:
 
 @pytest.fixture(params=["mog2", "diff"])
 def gate(request) -> MotionGate:
-    return MotionGate(MotionConfig(method=request.param))
+    return MotionGate(MotionConfig(method=request.param, warmup_s=0))
 
 
 def test_static_frames_do_not_pass_after_the_first(gate):
@@ -25,6 +25,29 @@ def test_static_frames_do_not_pass_after_the_first(gate):
     for i in range(1, 15):
         assert not gate.check(bg.copy(), i * 0.1, has_tracks=False)
         assert gate.last_fraction == 0.0 and gate.last_regions == []
+
+
+@pytest.mark.parametrize("method", ["mog2", "diff"])
+def test_warm_up_passes_every_frame_then_only_motion(method):
+    # People standing in view at start-up: the tracker needs consecutive detections to confirm
+    # them, and MOG2 has no background yet to see them by.
+    gate = MotionGate(MotionConfig(method=method, warmup_s=1.0))
+    bg = background()
+    times = [10.0 + 0.1 * i for i in range(20)]
+    passed = [gate.check(bg.copy(), t, has_tracks=False) for t in times]
+    assert passed == [t - 10.0 < 1.0 - 1e-9 for t in times]
+    assert sum(passed) == 10
+
+
+def test_warm_up_starts_again_after_a_restart():
+    gate = MotionGate(MotionConfig(warmup_s=0.5))
+    bg = background()
+    assert all(gate.check(bg.copy(), t, False) for t in (100.0, 100.2, 100.4))
+    assert not gate.check(bg.copy(), 100.6, False)
+    # The file looped (time went backwards): the background and the warm-up start afresh.
+    assert [gate.check(bg.copy(), t, False) for t in (0.0, 0.3, 0.6)] == [True, True, False]
+    gate.reset()  # e.g. a stream reconnect
+    assert [gate.check(bg.copy(), t, False) for t in (5.0, 5.1, 5.6)] == [True, True, False]
 
 
 def test_moving_rectangle_passes_and_is_located(gate):
@@ -42,7 +65,7 @@ def test_moving_rectangle_passes_and_is_located(gate):
 
 
 def test_tiny_change_below_min_area_fraction_does_not_pass():
-    gate = MotionGate(MotionConfig(method="diff", min_area_fraction=0.01))
+    gate = MotionGate(MotionConfig(method="diff", min_area_fraction=0.01, warmup_s=0))
     bg = background()
     gate.check(bg.copy(), 0.0, False)
     assert not gate.check(draw_marker(bg.copy(), (100, 100, 110, 110)), 0.1, False)
@@ -50,7 +73,7 @@ def test_tiny_change_below_min_area_fraction_does_not_pass():
 
 
 def test_recheck_interval_while_tracks_exist():
-    gate = MotionGate(MotionConfig(recheck_interval_s=2.0))
+    gate = MotionGate(MotionConfig(recheck_interval_s=2.0, warmup_s=0))
     bg = background()
     # Irregular timestamps, as from a stream that drops frames.
     times = [0.0, 0.4, 1.3, 1.9, 2.05, 2.7, 3.9, 4.1, 4.2]
@@ -62,7 +85,7 @@ def test_recheck_interval_while_tracks_exist():
 
 
 def test_time_going_backwards_restarts_the_gate():
-    gate = MotionGate(MotionConfig())
+    gate = MotionGate(MotionConfig(warmup_s=0))
     bg = background()
     gate.check(bg.copy(), 100.0, False)
     assert not gate.check(bg.copy(), 100.1, False)
