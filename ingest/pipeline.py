@@ -80,13 +80,15 @@ class CameraPipeline:
             detections = self.gate.detect(self.detector, image, self.last_tracks) if self.gate else self.detector.detect(image)
             self.stats.detect_s += time.perf_counter() - started
             self.stats.detected_frames += 1
-            self.last_tracks = self.tracker.update(detections, frame.t)
+            self.last_tracks = self.tracker.update(detections, frame.t, image=image)
         # With no motion the scene is unchanged: the rules still see the last tracks, so dwell
         # timers keep running on a person who stands still.
         height, width = image.shape[:2]
         # Pixels → lat/lon only for cameras with geofence rules: a drone's telemetry is parsed per frame.
         ground = self._ground_fn(frame, width, height) if self.engine.uses_ground else None
-        events = self.engine.update(self.last_tracks, frame.t, (width, height), ground=ground)
+        # Ids split off a taken-over track are new people: no rule state is handed to them.
+        events = self.engine.update(self.last_tracks, frame.t, (width, height), ground=ground,
+                                    newcomers=self.tracker.last_splits)
         return [self._alert(frame, event) for event in events]
 
     def _alert(self, frame: Frame, event: RuleEvent) -> Alert:

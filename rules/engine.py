@@ -30,7 +30,7 @@ the log instead of silently never firing.
 from __future__ import annotations
 
 import logging
-from typing import Callable, Sequence
+from typing import Callable, Collection, Sequence
 
 import numpy as np
 
@@ -172,9 +172,12 @@ class RuleEngine:
         t: float,
         frame_size: tuple[int, int],
         ground: GroundFn | None = None,
+        newcomers: Collection[int] = (),
     ) -> list[RuleEvent]:
         """Events of all rules for one frame. `frame_size` is (width, height) in pixels;
-        `ground` maps this frame's (N, 2) pixels to (N, 2) [lat, lon] (None: not known)."""
+        `ground` maps this frame's (N, 2) pixels to (N, 2) [lat, lon] (None: not known);
+        `newcomers` are track ids the tracker split off a taken-over track: new people, whom the
+        identity hand-over must not treat as a lost track's continuation."""
         size = (int(frame_size[0]), int(frame_size[1]))
         if size != self._frame_size:
             # Pixel geometry and remembered anchor positions are in the old size's pixels, so
@@ -185,7 +188,7 @@ class RuleEngine:
             }
         events: list[RuleEvent] = []
         self._table.frame_size = size  # hand-over: tracks lost at the edge left the picture
-        views = _Views(tracks, t, self._table)
+        views = _Views(tracks, t, self._table, newcomers)
         batches: dict[tuple, list] = {}
         for rid, rule in self._rules.items():
             if not self.armed(rid, t):
@@ -233,8 +236,8 @@ class _Views:
     anchor points and slot lookup are done once per frame instead of once per rule.
     """
 
-    def __init__(self, tracks: Detections, t: float, table: TrackTable):
-        self.tracks, self.t, self.table = tracks, t, table
+    def __init__(self, tracks: Detections, t: float, table: TrackTable, newcomers: Collection[int] = ()):
+        self.tracks, self.t, self.table, self.newcomers = tracks, t, table, newcomers
         self._slots: np.ndarray | None = None
         self._by_key: dict[tuple, FrameView] = {}
 
@@ -250,6 +253,7 @@ class _Views:
                     self.t,
                     self.tracks.xyxy[tracked],
                     self.tracks.class_id[tracked],
+                    newcomers=self.newcomers,
                 )
             mask = selection_mask(self.tracks, rule.class_ids, rule.spec.min_confidence)
             sel = self.tracks[mask]

@@ -30,6 +30,8 @@ dataclasses per rule costs ~3-4 us per pair, which is slower than supervision's 
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -86,11 +88,14 @@ class TrackTable:
         t: float,
         boxes: np.ndarray | None = None,
         classes: np.ndarray | None = None,
+        newcomers: Collection[int] = (),
     ) -> np.ndarray:
         """(N,) int64 slots of these tracker ids at frame time t, allocating new ones.
 
         With `boxes` ((N, 4) xyxy) and `classes` the table remembers where each track was and
-        hands a lost track's slot to a new id that appears where it went (see module doc)."""
+        hands a lost track's slot to a new id that appears where it went (see module doc).
+        `newcomers` are new ids the tracker knows to be somebody else (a track somebody untracked
+        took over, split off by detectors.swaps): never a lost track's continuation."""
         self._t = t
         get = self._slot_of.get
         slots = np.fromiter((get(k, -1) for k in track_ids.tolist()), np.int64, len(track_ids))
@@ -115,9 +120,11 @@ class TrackTable:
             self.last_seen[ks] = t  # before matching: a track seen now is not lost
         if len(missing):
             cls = np.full(len(track_ids), -1, np.int64) if classes is None else np.asarray(classes)
-            taken = self._hand_over(
-                track_ids[missing], centre[missing], height[missing], cls[missing], centre[known], t
-            )
+            taken = np.full(len(missing), -1, np.int64)
+            may = np.array([int(i) not in newcomers for i in track_ids[missing]], dtype=bool)
+            if may.any():
+                m = missing[may]
+                taken[may] = self._hand_over(track_ids[m], centre[m], height[m], cls[m], centre[known], t)
             slots[missing] = taken
             fresh = missing[taken < 0]
             if len(fresh):

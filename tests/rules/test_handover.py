@@ -189,3 +189,18 @@ def test_old_id_coming_back_beside_the_new_one_makes_it_a_new_track():
     paths = {1: lambda t: (400, 400) if t <= 3.0 or t >= 4.0 else None,
              2: lambda t: (402, 400) if t >= 3.2 else None}
     assert fired(run(engine(zone()), scene(paths, 7))) == [(1.0, 1), (5.0, 2)]
+
+
+def test_newcomer_split_off_a_taken_over_track_is_not_handed_over():
+    # The tracker split id 2 off id 1's track (somebody else stepped into its place; its colours
+    # and motion changed): same spot, short gap, so without being told the engine would hand
+    # id 1's state (fired, cooldown) to id 2 and the newcomer's own entry would stay quiet.
+    paths = switch(still((400, 400)), still((402, 400)), t_switch=3.0, gap=0.2, t_end=6)
+    eng = engine(zone())
+    events = []
+    for t, dets in scene(paths, 6):
+        split = {2} if abs(t - 3.2) < 1e-6 else set()  # the frame the split happened
+        events.extend(eng.update(dets, t, (800, 600), newcomers=split))
+    assert fired(events) == [(1.0, 1), (4.2, 2)]
+    # The same frames without the tracker's word: handed over, as before.
+    assert fired(run(engine(zone()), scene(paths, 6))) == [(1.0, 1)]
