@@ -23,6 +23,8 @@ from collections.abc import Callable
 import av
 import numpy as np
 
+from ingest.config import redact_url
+
 log = logging.getLogger(__name__)
 # Consecutive packets that fail to decode before the capture gives up (the source reconnects).
 MAX_BAD_PACKETS = 50
@@ -71,6 +73,7 @@ class PyAVCapture:
                  read_timeout_s: float | None = None, threads: int = 1,
                  wanted: Callable[[float], bool] | None = None):
         self.url = url
+        self.safe_url = redact_url(url)  # FFmpeg's errors quote the URL, password and all
         self.wanted = wanted
         self.frame_time = 0.0
         self.fps = 0.0
@@ -95,8 +98,11 @@ class PyAVCapture:
             self._time_base = float(self._stream.time_base or 0) or (1.0 / 90000)
             self._packets = self._container.demux(self._stream)
         except (av.error.FFmpegError, OSError) as exc:
-            log.debug("pyav: cannot open %s: %s", url, exc)
+            log.debug("pyav: cannot open %s: %s", self.safe_url, self._safe(exc))
             self.release()
+
+    def _safe(self, exc: BaseException) -> str:
+        return str(exc).replace(self.url, self.safe_url)
 
     def isOpened(self) -> bool:  # noqa: N802 (cv2.VideoCapture's name)
         return self._container is not None
@@ -120,7 +126,7 @@ class PyAVCapture:
             except StopIteration:
                 packet = None
             except (av.error.FFmpegError, OSError) as exc:  # read timeout, connection closed
-                log.debug("pyav: read failed on %s: %s", self.url, exc)
+                log.debug("pyav: read failed on %s: %s", self.safe_url, self._safe(exc))
                 return False
             if packet is None or packet.size == 0 and packet.pts is None:
                 self._eof = True

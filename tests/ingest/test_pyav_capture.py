@@ -127,3 +127,16 @@ def test_a_file_that_is_not_video_does_not_open(tmp_path):
     assert not cap.isOpened() and not cap.grab()
     src = open_source(CameraConfig(id="bad", url=str(bad), realtime=False))
     assert list(src) == [] and src.state == "lost"
+
+
+def test_credentials_stay_out_of_the_log(caplog):
+    import logging
+
+    from tests.support.rtsp_server import free_port
+
+    caplog.set_level(logging.DEBUG, logger="ingest")
+    url = f"rtsp://admin:s3cret@127.0.0.1:{free_port()}/stream"
+    cap = PyAVCapture(url, options={"rtsp_transport": "tcp"}, open_timeout_s=1, read_timeout_s=1)
+    assert not cap.isOpened()
+    assert "cannot open" in caplog.text and "127.0.0.1" in caplog.text
+    assert "s3cret" not in caplog.text
